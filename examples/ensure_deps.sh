@@ -1,0 +1,17 @@
+# Sourced by the README's commands: installs the Debian packages rbm builds against when one
+# is missing, and puts a CUDA toolkit on PATH when it is installed in the usual place.
+if [ -d /usr/local/cuda/bin ] && ! command -v nvcc >/dev/null 2>&1; then
+  export PATH="/usr/local/cuda/bin:$PATH"
+fi
+rbm_packages="cmake g++ make pkg-config zlib1g-dev libpng-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libgtest-dev"
+rbm_missing=""
+for p in $rbm_packages; do
+  dpkg -s "$p" >/dev/null 2>&1 || rbm_missing="$rbm_missing $p"
+done
+if [ -n "$rbm_missing" ]; then
+  echo "rbm: installing Debian packages:$rbm_missing"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq $rbm_missing
+fi

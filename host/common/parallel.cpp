@@ -1,0 +1,80 @@
+// host/common/parallel.cpp — the persistent thread pool.
+#include "host/common/parallel.hpp"
+
+#include <algorithm>
+
+namespace rbm::detail {
+
+ThreadPool::ThreadPool(int n_threads) {
+  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int t = 1; t < n_threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+void ThreadPool::worker_loop(int index) {
+  std::size_t seen = 0;
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+    if (stop_) return;
+    seen = generation_;
+    const auto range = index < static_cast<int>(ranges_.size()) ? ranges_[index]
+                                                                 : std::make_pair<std::size_t, std::size_t>(0, 0);
+    const auto* body = body_;
+    lock.unlock();
+    std::exception_ptr error;
+    if (range.first < range.second) {
+      try {
+        (*body)(range.first, range.second);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+    lock.lock();
+    if (error && !error_) error_ = error;
+    if (--pending_ == 0) done_.notify_one();
+  }
+}
+
+void ThreadPool::parallel_for(std::size_t n,
+                              const std::function<void(std::size_t, std::size_t)>& body,
+                              std::size_t min_per_thread) {
+  if (n == 0) return;
+  const std::size_t parts =
+      std::min<std::size_t>(size(), std::max<std::size_t>(1, n / std::max<std::size_t>(1, min_per_thread)));
+  if (parts <= 1 || workers_.empty()) {
+    body(0, n);
+    return;
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> ranges(size(), {0, 0});
+  for (std::size_t p = 0; p < parts; ++p) ranges[p] = {n * p / parts, n * (p + 1) / parts};
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ranges_ = ranges;
+    body_ = &body;
+    error_ = nullptr;
+    pending_ = static_cast<int>(workers_.size());
+    ++generation_;
+  }
+  wake_.notify_all();
+  std::exception_ptr error;
+  try {
+    body(ranges[0].first, ranges[0].second);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [&] { return pending_ == 0; });
+  if (!error) error = error_;
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace rbm::detail

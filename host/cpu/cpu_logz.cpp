@@ -1,0 +1,190 @@
+// host/cpu/cpu_logz.cpp — exact log Z on the CPU, the float64 reference for every other path.
+//
+// Enumerates the smaller layer (the model is transposed so that it is the hidden one):
+//   log Z = log Σ_h exp(cᵀh) Π_i (1 + exp(b_i + W_i·h)).
+// The L hidden bits split into a prefix (high bits) and a suffix (low bits). With
+//   x_i(p) = exp(b_i + W_i,prefix·p)  and  y_i(q) = exp(W_i,suffix·q),
+// each (state, visible unit) pair costs one FMA and one multiply, 1 + x·y, into a running
+// product whose binary exponent is moved into an integer every few factors (the split form of
+// the issue/DESIGN sketch). A prefix whose fields could leave double range takes the slow path,
+// softplus per pair. Each prefix's 2^s states reduce to (max, Σexp) in float64; chunks of
+// prefixes are combined in a fixed order, so the result does not depend on the thread count.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "host/check.hpp"
+#include "host/cpu/cpu_backend.hpp"
+#include "host/cpu/cpu_math.hpp"
+
+namespace rbm::detail {
+namespace {
+
+// Fields with |log x|, |log y| ≤ kFastRange keep x·y within [e^-2k, e^2k] ⊂ double range.
+constexpr double kFastRange = 300.0;
+constexpr int kMaxSuffixBits = 8;        // 256 suffix states: the inner vector loop's length
+constexpr std::size_t kChunkPrefixes = 64;  // prefixes per deterministic partial result
+
+/// A log-sum-exp accumulator: value = log(sum) + max.
+struct LogSum {
+  double max = -std::numeric_limits<double>::infinity();
+  double sum = 0;
+  void add(double term) {
+    if (term <= max) {
+      sum += std::exp(term - max);
+    } else {
+      sum = sum * std::exp(max - term) + 1.0;
+      max = term;
+    }
+  }
+  void merge(const LogSum& other) {
+    if (other.sum == 0) return;
+    if (other.max <= max) {
+      sum += other.sum * std::exp(other.max - max);
+    } else {
+      sum = sum * std::exp(max - other.max) + other.sum;
+      max = other.max;
+    }
+  }
+  double value() const { return max + std::log(sum); }
+};
+
+/// Per-model tables shared by all prefixes.
+struct SuffixTables {
+  int n_visible = 0, n_suffix_states = 0;
+  std::vector<double> y;         ///< [D][Q]: exp(W_i,suffix·q), transposed for the inner loop
+  std::vector<double> log_y;     ///< [D][Q]
+  std::vector<double> c_dot_q;   ///< [Q]
+  bool in_fast_range = true;     ///< all |log y| ≤ kFastRange
+};
+
+/// Running products over i for all Q suffix states of one prefix (fast path). `prod` and
+/// `exponent` hold the state of each suffix; every `group` factors the exponent is moved out.
+RBM_HOT_CLONES
+void product_pass(const double* x, const double* y, int n_visible, int n_states, int group,
+                  double* prod, std::int64_t* exponent) {
+  for (int i = 0; i < n_visible; ++i) {
+    const double xi = x[i];
+    const double* yi = y + static_cast<std::size_t>(i) * n_states;
+    for (int q = 0; q < n_states; ++q) prod[q] *= std::fma(xi, yi[q], 1.0);
+    if ((i + 1) % group == 0 || i + 1 == n_visible) {
+      // prod ≥ 1 always (every factor is ≥ 1): take its exponent bits, keep the mantissa.
+      for (int q = 0; q < n_states; ++q) {
+        std::uint64_t bits;
+        std::memcpy(&bits, &prod[q], sizeof bits);
+        exponent[q] += static_cast<std::int64_t>((bits >> 52) & 0x7ff) - 1023;
+        bits = (bits & 0x000fffffffffffffull) | (std::uint64_t{1023} << 52);
+        std::memcpy(&prod[q], &bits, sizeof bits);
+      }
+    }
+  }
+}
+
+/// The (max, Σexp) of the Q states of prefix `p`.
+LogSum prefix_terms(const Model& m, int n_suffix_bits, std::uint64_t p, const SuffixTables& t,
+                    std::vector<double>& x, std::vector<double>& log_x, std::vector<double>& prod,
+                    std::vector<std::int64_t>& exponent) {
+  const int D = m.n_visible, L = m.n_hidden, Q = t.n_suffix_states;
+  double c_dot_p = 0;
+  double max_abs_log_x = 0;
+  for (int i = 0; i < D; ++i) log_x[i] = m.visible_bias[i];
+  for (int j = n_suffix_bits; j < L; ++j) {
+    if (!((p >> (j - n_suffix_bits)) & 1)) continue;
+    c_dot_p += m.hidden_bias[j];
+    for (int i = 0; i < D; ++i) log_x[i] += m.weight(i, j);
+  }
+  for (int i = 0; i < D; ++i) max_abs_log_x = std::max(max_abs_log_x, std::fabs(log_x[i]));
+
+  LogSum terms;
+  if (t.in_fast_range && max_abs_log_x <= kFastRange) {
+    double max_log_y = 0;  // a bound on log(1 + x·y) decides how many factors fit in a double
+    for (double v : t.log_y) max_log_y = std::max(max_log_y, v);
+    double max_log_factor = std::log(2.0);
+    for (int i = 0; i < D; ++i)
+      max_log_factor = std::max(max_log_factor, log_x[i] + max_log_y + std::log(2.0));
+    const int group = std::clamp(static_cast<int>(700.0 / max_log_factor), 1, 64);
+    for (int i = 0; i < D; ++i) x[i] = std::exp(log_x[i]);
+    std::fill(prod.begin(), prod.end(), 1.0);
+    std::fill(exponent.begin(), exponent.end(), 0);
+    product_pass(x.data(), t.y.data(), D, Q, group, prod.data(), exponent.data());
+    for (int q = 0; q < Q; ++q)
+      terms.add(std::log(prod[q]) + static_cast<double>(exponent[q]) * M_LN2 + c_dot_p + t.c_dot_q[q]);
+  } else {
+    for (int q = 0; q < Q; ++q) {
+      double term = c_dot_p + t.c_dot_q[q];
+      for (int i = 0; i < D; ++i)
+        term += cpu::softplus(log_x[i] + t.log_y[static_cast<std::size_t>(i) * Q + q]);
+      terms.add(term);
+    }
+  }
+  return terms;
+}
+
+}  // namespace
+
+LogZResult cpu_exact_log_z(const Model& original, const LogZOptions& options, ThreadPool& pool) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool enumerate_hidden = original.n_hidden <= original.n_visible;
+  const Model m = enumerate_hidden ? original : transposed(original);
+  const int D = m.n_visible, L = m.n_hidden;
+  const int n_suffix_bits = std::min(L, kMaxSuffixBits);
+  const int Q = 1 << n_suffix_bits;
+  const std::uint64_t n_prefixes = std::uint64_t{1} << (L - n_suffix_bits);
+
+  SuffixTables tables;
+  tables.n_visible = D;
+  tables.n_suffix_states = Q;
+  tables.y.resize(static_cast<std::size_t>(D) * Q);
+  tables.log_y.resize(tables.y.size());
+  tables.c_dot_q.assign(Q, 0.0);
+  for (int q = 0; q < Q; ++q) {
+    for (int j = 0; j < n_suffix_bits; ++j)
+      if ((q >> j) & 1) tables.c_dot_q[q] += m.hidden_bias[j];
+    for (int i = 0; i < D; ++i) {
+      double field = 0;
+      for (int j = 0; j < n_suffix_bits; ++j)
+        if ((q >> j) & 1) field += m.weight(i, j);
+      tables.log_y[static_cast<std::size_t>(i) * Q + q] = field;
+      tables.y[static_cast<std::size_t>(i) * Q + q] = std::exp(field);
+      tables.in_fast_range = tables.in_fast_range && std::fabs(field) <= kFastRange;
+    }
+  }
+
+  // Prefixes in chunks: each chunk's partial sum is computed by one thread, in prefix order,
+  // and chunks are merged in chunk order; progress and cancellation between rounds.
+  const std::uint64_t n_chunks = (n_prefixes + kChunkPrefixes - 1) / kChunkPrefixes;
+  const std::uint64_t chunks_per_round = std::max<std::uint64_t>(pool.size() * 16, 1);
+  LogSum total;
+  std::vector<LogSum> partial;
+  for (std::uint64_t round_begin = 0; round_begin < n_chunks; round_begin += chunks_per_round) {
+    const std::uint64_t round_size = std::min(chunks_per_round, n_chunks - round_begin);
+    partial.assign(round_size, LogSum{});
+    pool.parallel_for(round_size, [&](std::size_t b, std::size_t e) {
+      std::vector<double> x(D), log_x(D), prod(Q);
+      std::vector<std::int64_t> exponent(Q);
+      for (std::size_t c = b; c < e; ++c) {
+        const std::uint64_t first = (round_begin + c) * kChunkPrefixes;
+        const std::uint64_t last = std::min(first + kChunkPrefixes, n_prefixes);
+        for (std::uint64_t p = first; p < last; ++p)
+          partial[c].merge(prefix_terms(m, n_suffix_bits, p, tables, x, log_x, prod, exponent));
+      }
+    });
+    for (const LogSum& s : partial) total.merge(s);
+    if (options.progress &&
+        !options.progress(static_cast<double>(round_begin + round_size) / n_chunks))
+      RBM_THROW(Cancelled, "exact log Z cancelled after ", round_begin + round_size, " of ",
+                n_chunks, " chunks");
+  }
+
+  LogZResult result;
+  result.log_z = total.value();
+  result.enumerated_hidden = enumerate_hidden;
+  result.log2_states = L;
+  result.pairs = std::ldexp(static_cast<double>(D), L);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace rbm::detail

@@ -1,0 +1,228 @@
+// host/engine.cpp — the public Engine: backend selection (the one place that decides), input
+// validation, transactional training, and the device-agnostic pieces above the Backend seam.
+#include "rbm/engine.hpp"
+
+#include <cmath>
+#include <numeric>
+
+#include "host/backend.hpp"
+#include "host/check.hpp"
+#ifdef RBM_WITH_CUDA
+#include "cuda/cuda_backend.hpp"
+#endif
+
+namespace rbm {
+
+const char* to_string(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::auto_: return "auto";
+    case BackendKind::cpu: return "cpu";
+    case BackendKind::cuda: return "cuda";
+  }
+  return "unknown";
+}
+
+BackendKind parse_backend_kind(const std::string& text) {
+  if (text == "auto") return BackendKind::auto_;
+  if (text == "cpu") return BackendKind::cpu;
+  if (text == "cuda") return BackendKind::cuda;
+  RBM_THROW(InvalidArgument, "unknown backend '", text, "' (expected auto, cpu or cuda)");
+}
+
+bool cuda_available() {
+#ifdef RBM_WITH_CUDA
+  return cuda::device_count() > 0;
+#else
+  return false;
+#endif
+}
+
+std::size_t cd_step_uniform_count(int batch_size, int n_visible, int n_hidden, int cd_steps) {
+  return static_cast<std::size_t>(cd_steps) * batch_size *
+         (static_cast<std::size_t>(n_visible) + n_hidden);
+}
+
+namespace {
+
+std::unique_ptr<detail::Backend> make_backend(BackendKind kind, const EngineOptions& options) {
+  if (kind == BackendKind::auto_) kind = cuda_available() ? BackendKind::cuda : BackendKind::cpu;
+  if (kind == BackendKind::cpu) return detail::make_cpu_backend(options);
+#ifdef RBM_WITH_CUDA
+  if (cuda::device_count() == 0)
+    RBM_THROW(CudaError, "backend 'cuda' requested but no usable CUDA device was found");
+  return cuda::make_cuda_backend(options);
+#else
+  RBM_THROW(NotBuilt, "backend 'cuda' requested but this rbm was built without CUDA "
+                      "(configure with -DRBM_WITH_CUDA=ON)");
+#endif
+}
+
+void expect_same_shape(const Model& model, int n_visible, const char* what) {
+  RBM_EXPECTS(model.n_visible == n_visible, "model has D=", model.n_visible, " visible units but ",
+              what, " has ", n_visible, " columns");
+}
+
+}  // namespace
+
+// ---- DataHandle ------------------------------------------------------------------------------
+std::size_t DataHandle::n_samples() const { return resident().n_samples; }
+int DataHandle::n_visible() const { return resident().n_visible; }
+const detail::ResidentData& DataHandle::resident() const {
+  RBM_EXPECTS(data_ != nullptr, "DataHandle is empty: call Engine::upload first");
+  return *data_;
+}
+
+// ---- Engine ----------------------------------------------------------------------------------
+Engine::Engine(BackendKind kind, const EngineOptions& options)
+    : backend_(make_backend(kind, options)) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+BackendKind Engine::kind() const { return backend_->kind(); }
+std::string Engine::device_name() const { return backend_->device_name(); }
+
+DataHandle Engine::upload(const Dataset& data) {
+  data.validate();
+  RBM_EXPECTS(data.n_samples > 0, "dataset '", data.name, "' is empty");
+  DataHandle handle;
+  handle.data_ = backend_->upload(data);
+  return handle;
+}
+
+std::vector<Model> Engine::train(const std::vector<Model>& models,
+                                 const std::vector<TrainConfig>& configs,
+                                 const DataHandle& data,
+                                 const EpochCallback& on_epoch) {
+  RBM_EXPECTS(!models.empty(), "train: no models given");
+  RBM_EXPECTS(configs.size() == 1 || configs.size() == models.size(), "train: ", configs.size(),
+              " configs for ", models.size(), " models (give one, or one per model)");
+  const detail::ResidentData& resident = data.resident();
+  std::vector<TrainConfig> per_model(models.size(), configs.front());
+  if (configs.size() == models.size()) per_model = configs;
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    models[m].validate();
+    validate(per_model[m]);
+    expect_same_shape(models[m], resident.n_visible, "the dataset");
+    RBM_EXPECTS(models[m].n_hidden == models.front().n_hidden, "train: model ", m, " has L=",
+                models[m].n_hidden, " but model 0 has L=", models.front().n_hidden,
+                " (models trained together share one shape)");
+    RBM_EXPECTS(static_cast<std::size_t>(per_model[m].batch_size) <= resident.n_samples,
+                "batch_size ", per_model[m].batch_size, " exceeds the dataset's ",
+                resident.n_samples, " samples");
+  }
+  // Transactional: the backend trains copies; the caller's models are never half-updated.
+  std::vector<Model> scratch = models;
+  backend_->train(scratch, per_model, resident, on_epoch);
+  for (const Model& model : scratch) model.validate();  // NaN here means training diverged
+  return scratch;
+}
+
+Model Engine::train(const Model& model,
+                    const TrainConfig& config,
+                    const DataHandle& data,
+                    const EpochCallback& on_epoch) {
+  return train(std::vector<Model>{model}, {config}, data, on_epoch).front();
+}
+
+Model Engine::cd_step(const Model& model,
+                      const std::vector<float>& batch,
+                      const TrainConfig& config,
+                      const std::vector<float>& uniforms) {
+  model.validate();
+  validate(config);
+  RBM_EXPECTS(!batch.empty() && batch.size() % model.n_visible == 0, "cd_step: batch has ",
+              batch.size(), " values, not a multiple of D = ", model.n_visible);
+  const int batch_size = static_cast<int>(batch.size() / model.n_visible);
+  const std::size_t needed =
+      cd_step_uniform_count(batch_size, model.n_visible, model.n_hidden, config.cd_steps);
+  RBM_EXPECTS(uniforms.size() == needed, "cd_step: ", uniforms.size(),
+              " uniforms given, the step needs k*B*(D+L) = ", needed);
+  detail::CdStepInput input;
+  input.model = &model;
+  input.batch = &batch;
+  input.batch_size = batch_size;
+  input.cd_steps = config.cd_steps;
+  input.learning_rate = config.learning_rate;
+  input.weight_decay = config.weight_decay;
+  input.uniforms = &uniforms;
+  return backend_->cd_step(input);
+}
+
+LogZResult Engine::log_z(const Model& model, const LogZOptions& options) {
+  return log_z(std::vector<Model>{model}, options).front();
+}
+
+std::vector<LogZResult> Engine::log_z(const std::vector<Model>& models,
+                                      const LogZOptions& options) {
+  RBM_EXPECTS(!models.empty(), "log_z: no models given");
+  for (const Model& model : models) {
+    model.validate();
+    RBM_EXPECTS(model.n_visible == models.front().n_visible &&
+                    model.n_hidden == models.front().n_hidden,
+                "log_z: models of one call share one shape; got ", model.n_visible, "x",
+                model.n_hidden, " and ", models.front().n_visible, "x", models.front().n_hidden);
+  }
+  const int log2_states = std::min(models.front().n_visible, models.front().n_hidden);
+  RBM_EXPECTS(log2_states <= options.max_log2_states, "exact log Z of a ",
+              models.front().n_visible, "x", models.front().n_hidden, " model needs 2^",
+              log2_states, " = ", std::ldexp(1.0, log2_states), " states x ",
+              std::max(models.front().n_visible, models.front().n_hidden),
+              " units; the limit is 2^", options.max_log2_states,
+              " states (raise LogZOptions::max_log2_states / --max-log2-states)");
+  return backend_->log_z(models, options);
+}
+
+std::vector<double> Engine::free_energy(const Model& model, const DataHandle& data) {
+  model.validate();
+  expect_same_shape(model, data.n_visible(), "the dataset");
+  return backend_->free_energy(model, data.resident());
+}
+
+double Engine::mean_log_likelihood(const Model& model, const DataHandle& data, double log_z) {
+  RBM_EXPECTS(std::isfinite(log_z), "mean_log_likelihood: log_z is ", log_z);
+  const std::vector<double> energies = free_energy(model, data);
+  const double mean_free_energy =
+      std::accumulate(energies.begin(), energies.end(), 0.0) / static_cast<double>(energies.size());
+  return -mean_free_energy - log_z;
+}
+
+double Engine::reconstruction_error(const Model& model, const DataHandle& data) {
+  model.validate();
+  expect_same_shape(model, data.n_visible(), "the dataset");
+  return backend_->reconstruction_error(model, data.resident());
+}
+
+std::vector<float> Engine::hidden_probabilities(const Model& model, const DataHandle& data) {
+  model.validate();
+  expect_same_shape(model, data.n_visible(), "the dataset");
+  return backend_->hidden_probabilities(model, data.resident());
+}
+
+std::vector<float> Engine::visible_probabilities(const Model& model,
+                                                 const std::vector<float>& hidden) {
+  model.validate();
+  RBM_EXPECTS(hidden.size() % model.n_hidden == 0, "visible_probabilities: ", hidden.size(),
+              " hidden values is not a multiple of L = ", model.n_hidden);
+  return backend_->visible_probabilities(model, hidden);
+}
+
+Dataset Engine::sample(const Model& model, const SampleOptions& options) {
+  model.validate();
+  RBM_EXPECTS(options.n_chains >= 1, "sample: n_chains must be >= 1, got ", options.n_chains);
+  RBM_EXPECTS(options.burn_in >= 0, "sample: burn_in must be >= 0, got ", options.burn_in);
+  RBM_EXPECTS(options.thinning >= 1, "sample: thinning must be >= 1, got ", options.thinning);
+  RBM_EXPECTS(options.samples_per_chain >= 1, "sample: samples_per_chain must be >= 1, got ",
+              options.samples_per_chain);
+  RBM_EXPECTS(std::isfinite(options.beta) && options.beta >= 0, "sample: beta must be >= 0, got ",
+              options.beta);
+  if (options.init.n_samples > 0) {
+    options.init.validate();
+    expect_same_shape(model, options.init.n_visible, "the initial states");
+    RBM_EXPECTS(options.init.n_samples == static_cast<std::size_t>(options.n_chains), "sample: ",
+                options.init.n_samples, " initial states for ", options.n_chains, " chains");
+  }
+  return backend_->sample(model, options);
+}
+
+}  // namespace rbm

@@ -1,0 +1,83 @@
+// rbm/dataset.hpp — binary datasets, the loaders that produce them and generated datasets.
+//
+// Loaders of grey-level images (MNIST IDX, CSV) return GrayImages in [0,1]; `binarize` turns
+// them into a Dataset. `load_dataset(spec)` composes everything from one string, e.g.
+//   bas:4                      bars-and-stripes 4×4, all 30 distinct patterns
+//   glyphs[:N]                 synthetic glyph digits, N per class (default 100)
+//   mnist:DIR[:train|test][:7,8,9]   MNIST IDX files (gzip or plain) in DIR, optional label subset
+//   csv:FILE                   scikit-learn digits.csv(.gz) layout: pixels then label
+//   amat:FILE                  binarized MNIST .amat text (0/1, no labels)
+// followed by options `:threshold=X`, `:scale=S`, `:resize=HxW`, `:labels=7,8,9`, `:limit=N`.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rbm/export.hpp"
+
+namespace rbm {
+
+/// N binary vectors of length D, with optional labels and image shape.
+struct RBM_EXPORT Dataset {
+  std::size_t n_samples = 0;
+  int n_visible = 0;                 ///< D
+  std::vector<std::uint8_t> values;  ///< [N][D] row-major, each 0 or 1
+  std::vector<std::int32_t> labels;  ///< empty, or one per sample
+  int image_height = 0;              ///< 0 when the vectors are not images
+  int image_width = 0;
+  std::string name;  ///< the spec or file it came from, for provenance
+
+  std::uint8_t at(std::size_t n, int i) const { return values[n * n_visible + i]; }
+  /// Throws InvalidArgument when sizes disagree or a value is not 0/1.
+  void validate() const;
+};
+
+/// N grey-level images with pixel values in [0,1].
+struct RBM_EXPORT GrayImages {
+  std::size_t n_images = 0;
+  int height = 0;
+  int width = 0;
+  std::vector<float> pixels;         ///< [N][H*W] row-major, in [0,1]
+  std::vector<std::int32_t> labels;  ///< empty, or one per image
+};
+
+/// Options for CSV files in the scikit-learn digits layout (D pixel values, then a label).
+struct CsvOptions {
+  float scale = 0.0f;      ///< divide pixels by this; 0 = by the file's maximum value
+  bool has_label = true;   ///< last column is an integer label
+  int image_height = 0;    ///< 0 = square images inferred from the width
+  int image_width = 0;
+};
+
+/// Reads MNIST IDX images (magic 0x803) and, if `labels_path` is non-empty, labels (0x801).
+/// Files may be gzip-compressed. Throws IoError naming the file on bad magic or truncation.
+RBM_EXPORT GrayImages load_mnist_idx(const std::string& images_path,
+                                     const std::string& labels_path = "");
+/// Reads a CSV file (gzip or plain). Throws IoError naming file and line on a wrong width.
+RBM_EXPORT GrayImages load_csv(const std::string& path, const CsvOptions& options = {});
+/// Reads a binarized-MNIST .amat text file (gzip or plain): lines of D space-separated 0/1.
+RBM_EXPORT Dataset load_amat(const std::string& path, int image_height = 28, int image_width = 28);
+
+/// pixel > threshold → 1.
+RBM_EXPORT Dataset binarize(const GrayImages& images, float threshold = 0.5f);
+/// Keeps the images whose label is in `keep` (requires labels).
+RBM_EXPORT GrayImages select_labels(const GrayImages& images, const std::vector<int>& keep);
+RBM_EXPORT Dataset select_labels(const Dataset& data, const std::vector<int>& keep);
+/// Bilinear resampling to height×width (e.g. digits 8×8 → 14×14 as in seed 000).
+RBM_EXPORT GrayImages resize_bilinear(const GrayImages& images, int height, int width);
+/// The first `count` samples (or all if fewer).
+RBM_EXPORT Dataset head(const Dataset& data, std::size_t count);
+
+/// Bars-and-stripes n×n: every pattern of full rows or full columns, each distinct pattern
+/// once (2^(n+1) - 2 of them; the all-off and all-on images appear once each).
+RBM_EXPORT Dataset make_bars_and_stripes(int n);
+/// Synthetic glyph digits: 10 seven-segment-like glyphs on a 14×14 grid with random shifts,
+/// stroke thickness and pixel noise; `per_class` images per digit, labels 0..9.
+RBM_EXPORT Dataset make_glyph_digits(std::size_t per_class, std::uint64_t seed = 1);
+
+/// Builds a dataset from a spec string (see the file comment). Throws InvalidArgument naming
+/// the part of the spec that is wrong, IoError for file problems.
+RBM_EXPORT Dataset load_dataset(const std::string& spec);
+
+}  // namespace rbm

@@ -1,0 +1,126 @@
+// rbm/engine.hpp — the entry point: pick a backend, upload data, train, evaluate, sample.
+//
+// One API whatever runs it. An Engine owns one backend (CPU or CUDA); datasets are uploaded
+// once and stay resident on that backend; every call that returns host data is synchronous.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rbm/dataset.hpp"
+#include "rbm/export.hpp"
+#include "rbm/logz.hpp"
+#include "rbm/model.hpp"
+#include "rbm/train.hpp"
+
+namespace rbm {
+
+enum class BackendKind { auto_, cpu, cuda };
+RBM_EXPORT const char* to_string(BackendKind kind);
+/// Parses "auto" | "cpu" | "cuda"; throws InvalidArgument otherwise.
+RBM_EXPORT BackendKind parse_backend_kind(const std::string& text);
+/// True when this build has the CUDA backend and a usable device is present. Never throws.
+RBM_EXPORT bool cuda_available();
+
+struct EngineOptions {
+  int cuda_device = 0;
+  void* cuda_stream = nullptr;  ///< a caller's cudaStream_t to borrow (not owned); null = own one
+  int cpu_threads = 0;          ///< 0 = all hardware threads
+};
+
+namespace detail {
+class Backend;
+struct ResidentData;
+}  // namespace detail
+
+/// A dataset resident on an Engine's backend. Cheap to copy (shared).
+class RBM_EXPORT DataHandle {
+ public:
+  DataHandle() = default;
+  std::size_t n_samples() const;
+  int n_visible() const;
+  const detail::ResidentData& resident() const;  ///< internal
+
+ private:
+  friend class Engine;
+  std::shared_ptr<const detail::ResidentData> data_;
+};
+
+/// Options for free-running block-Gibbs chains.
+struct SampleOptions {
+  int n_chains = 16;
+  int burn_in = 1000;        ///< Gibbs sweeps before the first kept sample
+  int thinning = 1;          ///< sweeps between kept samples
+  int samples_per_chain = 1;
+  float beta = 1.0f;         ///< inverse temperature: samples from p(v)^β-like sharpened chains
+  std::uint64_t seed = 1;
+  Dataset init;              ///< optional starts, [n_chains][D]; empty = uniform random
+};
+
+/// Number of uniforms Engine::cd_step consumes: B·L·k + B·D·k.
+RBM_EXPORT std::size_t cd_step_uniform_count(int batch_size, int n_visible, int n_hidden, int cd_steps);
+
+class RBM_EXPORT Engine {
+ public:
+  /// `auto_` picks CUDA when cuda_available(), else the CPU. `cuda` without a device throws
+  /// NotBuilt (CPU-only build) or CudaError (no usable device).
+  explicit Engine(BackendKind kind = BackendKind::auto_, const EngineOptions& options = {});
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  BackendKind kind() const;        ///< cpu or cuda, never auto_
+  std::string device_name() const;
+
+  /// Copies `data` to the backend once (compact form). Throws InvalidArgument if invalid.
+  DataHandle upload(const Dataset& data);
+
+  /// Trains M models of one shape together, model m with configs[m] (configs may hold one
+  /// entry for all). Returns the trained models; the inputs are untouched, so a failure
+  /// never leaves a half-updated model.
+  std::vector<Model> train(const std::vector<Model>& models,
+                           const std::vector<TrainConfig>& configs,
+                           const DataHandle& data,
+                           const EpochCallback& on_epoch = {});
+  Model train(const Model& model,
+              const TrainConfig& config,
+              const DataHandle& data,
+              const EpochCallback& on_epoch = {});
+
+  /// Exact log Z by enumerating the smaller layer (float64 accumulation).
+  LogZResult log_z(const Model& model, const LogZOptions& options = {});
+  /// The same for several models of one shape, in one call.
+  std::vector<LogZResult> log_z(const std::vector<Model>& models, const LogZOptions& options = {});
+
+  /// F(v) = -bᵀv - Σ_j softplus(c_j + vᵀW_{:,j}) for every sample, in float64.
+  std::vector<double> free_energy(const Model& model, const DataHandle& data);
+  /// Exact mean log-likelihood: mean(-F(v)) - log_z.
+  double mean_log_likelihood(const Model& model, const DataHandle& data, double log_z);
+  /// Mean squared error between v and its mean-field reconstruction p(v | p(h|v)).
+  double reconstruction_error(const Model& model, const DataHandle& data);
+  /// p(h_j = 1 | v) for every sample, [N][L] row-major.
+  std::vector<float> hidden_probabilities(const Model& model, const DataHandle& data);
+  /// p(v_i = 1 | h) for hidden vectors given as [n][L] row-major (any values in [0,1]).
+  std::vector<float> visible_probabilities(const Model& model, const std::vector<float>& hidden);
+
+  /// One deterministic CD-k step with caller-supplied uniforms in place of the RNG (layout:
+  /// h0 [B][L], then for t = 1..k: v_t [B][D], and h_t [B][L] for t < k; see
+  /// cd_step_uniform_count). `batch` is [B][D] 0/1 floats. Plain SGD (no momentum): returns
+  /// W + lr·(⟨v0 p(h|v0)ᵀ⟩ - ⟨vk p(h|vk)ᵀ⟩ - wd·W) and the matching bias steps. Both backends
+  /// give the same result for the same inputs, which is what the backend-agreement tests use.
+  Model cd_step(const Model& model,
+                const std::vector<float>& batch,
+                const TrainConfig& config,
+                const std::vector<float>& uniforms);
+
+  /// Block-Gibbs samples of v: n_chains × samples_per_chain rows, chain-major.
+  Dataset sample(const Model& model, const SampleOptions& options);
+
+ private:
+  std::unique_ptr<detail::Backend> backend_;
+};
+
+}  // namespace rbm

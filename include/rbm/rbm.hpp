@@ -1,0 +1,10 @@
+// rbm/rbm.hpp — umbrella header for the rbm library.
+#pragma once
+#include "rbm/dataset.hpp"
+#include "rbm/engine.hpp"
+#include "rbm/error.hpp"
+#include "rbm/io.hpp"
+#include "rbm/logz.hpp"
+#include "rbm/model.hpp"
+#include "rbm/train.hpp"
+#include "rbm/version.hpp"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds rbm and runs the whole test suite (ctest). Installs the Debian packages it needs.
+# GPU tests skip themselves on machines without a CUDA device.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$here/examples/ensure_deps.sh"
+build="${RBM_BUILD_DIR:-$here/build}"
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release ${RBM_CMAKE_ARGS:-}
+cmake --build "$build" -j "$(nproc)"
+cd "$build"
+ctest --output-on-failure -j "$(nproc)"
