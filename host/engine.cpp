@@ -15,9 +15,12 @@ namespace rbm {
 
 const char* to_string(BackendKind kind) {
   switch (kind) {
-    case BackendKind::auto_: return "auto";
-    case BackendKind::cpu: return "cpu";
-    case BackendKind::cuda: return "cuda";
+    case BackendKind::auto_:
+      return "auto";
+    case BackendKind::cpu:
+      return "cpu";
+    case BackendKind::cuda:
+      return "cuda";
   }
   return "unknown";
 }
@@ -52,8 +55,9 @@ std::unique_ptr<detail::Backend> make_backend(BackendKind kind, const EngineOpti
     RBM_THROW(CudaError, "backend 'cuda' requested but no usable CUDA device was found");
   return cuda::make_cuda_backend(options);
 #else
-  RBM_THROW(NotBuilt, "backend 'cuda' requested but this rbm was built without CUDA "
-                      "(configure with -DRBM_WITH_CUDA=ON)");
+  RBM_THROW(NotBuilt,
+            "backend 'cuda' requested but this rbm was built without CUDA "
+            "(configure with -DRBM_WITH_CUDA=ON)");
 #endif
 }
 
@@ -65,8 +69,12 @@ void expect_same_shape(const Model& model, int n_visible, const char* what) {
 }  // namespace
 
 // ---- DataHandle ------------------------------------------------------------------------------
-std::size_t DataHandle::n_samples() const { return resident().n_samples; }
-int DataHandle::n_visible() const { return resident().n_visible; }
+std::size_t DataHandle::n_samples() const {
+  return resident().n_samples;
+}
+int DataHandle::n_visible() const {
+  return resident().n_visible;
+}
 const detail::ResidentData& DataHandle::resident() const {
   RBM_EXPECTS(data_ != nullptr, "DataHandle is empty: call Engine::upload first");
   return *data_;
@@ -79,8 +87,12 @@ Engine::~Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
-BackendKind Engine::kind() const { return backend_->kind(); }
-std::string Engine::device_name() const { return backend_->device_name(); }
+BackendKind Engine::kind() const {
+  return backend_->kind();
+}
+std::string Engine::device_name() const {
+  return backend_->device_name();
+}
 
 DataHandle Engine::upload(const Dataset& data) {
   data.validate();
@@ -104,8 +116,8 @@ std::vector<Model> Engine::train(const std::vector<Model>& models,
     models[m].validate();
     validate(per_model[m]);
     expect_same_shape(models[m], resident.n_visible, "the dataset");
-    RBM_EXPECTS(models[m].n_hidden == models.front().n_hidden, "train: model ", m, " has L=",
-                models[m].n_hidden, " but model 0 has L=", models.front().n_hidden,
+    RBM_EXPECTS(models[m].n_hidden == models.front().n_hidden, "train: model ", m,
+                " has L=", models[m].n_hidden, " but model 0 has L=", models.front().n_hidden,
                 " (models trained together share one shape)");
     RBM_EXPECTS(static_cast<std::size_t>(per_model[m].batch_size) <= resident.n_samples,
                 "batch_size ", per_model[m].batch_size, " exceeds the dataset's ",
@@ -158,15 +170,15 @@ std::vector<LogZResult> Engine::log_z(const std::vector<Model>& models,
   RBM_EXPECTS(!models.empty(), "log_z: no models given");
   for (const Model& model : models) {
     model.validate();
-    RBM_EXPECTS(model.n_visible == models.front().n_visible &&
-                    model.n_hidden == models.front().n_hidden,
-                "log_z: models of one call share one shape; got ", model.n_visible, "x",
-                model.n_hidden, " and ", models.front().n_visible, "x", models.front().n_hidden);
+    RBM_EXPECTS(
+        model.n_visible == models.front().n_visible && model.n_hidden == models.front().n_hidden,
+        "log_z: models of one call share one shape; got ", model.n_visible, "x", model.n_hidden,
+        " and ", models.front().n_visible, "x", models.front().n_hidden);
   }
   const int log2_states = std::min(models.front().n_visible, models.front().n_hidden);
-  RBM_EXPECTS(log2_states <= options.max_log2_states, "exact log Z of a ",
-              models.front().n_visible, "x", models.front().n_hidden, " model needs 2^",
-              log2_states, " = ", std::ldexp(1.0, log2_states), " states x ",
+  RBM_EXPECTS(log2_states <= options.max_log2_states, "exact log Z of a ", models.front().n_visible,
+              "x", models.front().n_hidden, " model needs 2^", log2_states, " = ",
+              std::ldexp(1.0, log2_states), " states x ",
               std::max(models.front().n_visible, models.front().n_hidden),
               " units; the limit is 2^", options.max_log2_states,
               " states (raise LogZOptions::max_log2_states / --max-log2-states)");
@@ -219,8 +231,9 @@ Dataset Engine::sample(const Model& model, const SampleOptions& options) {
   if (options.init.n_samples > 0) {
     options.init.validate();
     expect_same_shape(model, options.init.n_visible, "the initial states");
-    RBM_EXPECTS(options.init.n_samples == static_cast<std::size_t>(options.n_chains), "sample: ",
-                options.init.n_samples, " initial states for ", options.n_chains, " chains");
+    RBM_EXPECTS(options.init.n_samples == static_cast<std::size_t>(options.n_chains),
+                "sample: ", options.init.n_samples, " initial states for ", options.n_chains,
+                " chains");
   }
   return backend_->sample(model, options);
 }

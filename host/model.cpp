@@ -8,13 +8,18 @@
 
 namespace rbm {
 
-const char* version() { return RBM_VERSION; }
+const char* version() {
+  return RBM_VERSION;
+}
 
 const char* to_string(UnitType type) {
   switch (type) {
-    case UnitType::bernoulli: return "bernoulli";
-    case UnitType::spin: return "spin";
-    case UnitType::potts: return "potts";
+    case UnitType::bernoulli:
+      return "bernoulli";
+    case UnitType::spin:
+      return "spin";
+    case UnitType::potts:
+      return "potts";
   }
   return "unknown";
 }

@@ -56,7 +56,8 @@ TrainConfig train_config_from_json(const std::string& text) {
     c.weight_decay = j.value("weight_decay", c.weight_decay);
     c.seed = j.value("seed", c.seed);
     c.init_weight_std = j.value("init_weight_std", c.init_weight_std);
-    c.init_visible_bias_from_data = j.value("init_visible_bias_from_data", c.init_visible_bias_from_data);
+    c.init_visible_bias_from_data =
+        j.value("init_visible_bias_from_data", c.init_visible_bias_from_data);
     c.use_tf32 = j.value("use_tf32", c.use_tf32);
   } catch (const nlohmann::json::exception& e) {
     RBM_THROW(InvalidArgument, "train config JSON is invalid: ", e.what());
@@ -89,9 +90,10 @@ Model init_model(const Dataset& data, int n_hidden, const TrainConfig& config) {
       model.visible_bias[i] = static_cast<float>(std::log(p / (1.0 - p)));
     }
   }
-  model.provenance = nlohmann::json{{"train_config", nlohmann::json::parse(to_json(config))},
-                                    {"data", data.name}}
-                         .dump();
+  model.provenance = nlohmann::json{
+      {"train_config", nlohmann::json::parse(to_json(config))},
+      {"data",
+       data.name}}.dump();
   return model;
 }
 

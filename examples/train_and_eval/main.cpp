@@ -19,9 +19,11 @@ int main() {
 
     const double log_z = engine.log_z(model).log_z;
     const double log_likelihood = engine.mean_log_likelihood(model, resident, log_z);
-    const double untrained = engine.mean_log_likelihood(initial, resident, engine.log_z(initial).log_z);
-    std::printf("backend %s: log Z = %.4f, mean log-likelihood %.4f (untrained %.4f, optimum %.4f)\n",
-                engine.device_name().c_str(), log_z, log_likelihood, untrained, -2.6391);
+    const double untrained =
+        engine.mean_log_likelihood(initial, resident, engine.log_z(initial).log_z);
+    std::printf(
+        "backend %s: log Z = %.4f, mean log-likelihood %.4f (untrained %.4f, optimum %.4f)\n",
+        engine.device_name().c_str(), log_z, log_likelihood, untrained, -2.6391);
     std::printf("W[0][0] = %.4f, b[0] = %.4f, c[0] = %.4f\n", model.weights[0],
                 model.visible_bias[0], model.hidden_bias[0]);
     return log_likelihood > untrained ? 0 : 1;  // training must have helped

@@ -1,12 +1,13 @@
 // host/cli/main.cpp — the `rbm` command-line tool: train, eval, logz.
 // Text output for people, or one JSON object per line with --json for scripts.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "rbm/rbm.hpp"
 
@@ -48,7 +49,8 @@ std::function<bool(double)> progress_printer() {
       last = Clock::now();
       const double elapsed = seconds_since(start);
       std::fprintf(stderr, "rbm: log Z %5.1f%% done, %.0f s elapsed, ~%.0f s left\n",
-                   100 * fraction, elapsed, fraction > 0 ? elapsed * (1 - fraction) / fraction : 0.0);
+                   100 * fraction, elapsed,
+                   fraction > 0 ? elapsed * (1 - fraction) / fraction : 0.0);
     }
     return true;
   };
@@ -79,7 +81,8 @@ struct TrainOptions {
 };
 
 int run_train(const CommonOptions& common, TrainOptions& o) {
-  if ((o.cd > 0) == (o.pcd > 0)) throw rbm::InvalidArgument("give exactly one of --cd K or --pcd K");
+  if ((o.cd > 0) == (o.pcd > 0))
+    throw rbm::InvalidArgument("give exactly one of --cd K or --pcd K");
   o.config.cd_steps = o.cd > 0 ? o.cd : o.pcd;
   o.config.persistent = o.pcd > 0;
   const auto start = Clock::now();
@@ -96,9 +99,14 @@ int run_train(const CommonOptions& common, TrainOptions& o) {
     configs.push_back(config);
   }
   print(common,
-        {{"event", "start"}, {"data", o.data}, {"n_samples", data.n_samples},
-         {"n_visible", data.n_visible}, {"n_hidden", o.hidden}, {"models", o.models},
-         {"backend", rbm::to_string(engine.kind())}, {"device", engine.device_name()},
+        {{"event", "start"},
+         {"data", o.data},
+         {"n_samples", data.n_samples},
+         {"n_visible", data.n_visible},
+         {"n_hidden", o.hidden},
+         {"models", o.models},
+         {"backend", rbm::to_string(engine.kind())},
+         {"device", engine.device_name()},
          {"config", json::parse(rbm::to_json(o.config))}},
         "training " + std::to_string(o.models) + " RBM(s) " + std::to_string(data.n_visible) + "x" +
             std::to_string(o.hidden) + " on '" + o.data + "' (" + std::to_string(data.n_samples) +
@@ -109,13 +117,17 @@ int run_train(const CommonOptions& common, TrainOptions& o) {
   auto on_epoch = [&](const std::vector<rbm::EpochMetrics>& metrics) {
     for (const auto& m : metrics) {
       if (common.json_output) {
-        std::cout << json{{"event", "epoch"}, {"model", m.model}, {"epoch", m.epoch},
-                          {"reconstruction_error", m.reconstruction_error}, {"seconds", m.seconds}}
+        std::cout << json{{"event", "epoch"},
+                          {"model", m.model},
+                          {"epoch", m.epoch},
+                          {"reconstruction_error", m.reconstruction_error},
+                          {"seconds", m.seconds}}
                          .dump()
                   << std::endl;
       } else if (m.model == 0 && (m.epoch % report_every == 0 || m.epoch == o.config.epochs)) {
-        std::printf("%sepoch %5d/%d  reconstruction error %.5f  (%.3f s/epoch)%s", interactive ? "\r" : "",
-                    m.epoch, o.config.epochs, m.reconstruction_error, m.seconds, interactive ? "" : "\n");
+        std::printf("%sepoch %5d/%d  reconstruction error %.5f  (%.3f s/epoch)%s",
+                    interactive ? "\r" : "", m.epoch, o.config.epochs, m.reconstruction_error,
+                    m.seconds, interactive ? "" : "\n");
         std::fflush(stdout);
       }
     }
@@ -180,9 +192,13 @@ int run_eval(const CommonOptions& common, const EvalOptions& o) {
     const double log_likelihood = engine.mean_log_likelihood(models[m], resident, log_zs[m].log_z);
     const double reconstruction = engine.reconstruction_error(models[m], resident);
     json record = logz_json(log_zs[m]);
-    record.update({{"model", m}, {"data", o.data}, {"n_samples", data.n_samples},
-                   {"log_likelihood", log_likelihood}, {"reconstruction_error", reconstruction},
-                   {"backend", rbm::to_string(engine.kind())}, {"seconds", seconds_since(start)}});
+    record.update({{"model", m},
+                   {"data", o.data},
+                   {"n_samples", data.n_samples},
+                   {"log_likelihood", log_likelihood},
+                   {"reconstruction_error", reconstruction},
+                   {"backend", rbm::to_string(engine.kind())},
+                   {"seconds", seconds_since(start)}});
     char text[512];
     std::snprintf(text, sizeof text,
                   "%slog Z = %.6f   exact mean log-likelihood = %.6f nats   reconstruction error "
@@ -206,19 +222,28 @@ int main(int argc, char** argv) {
   TrainOptions train;
   auto* train_cmd = app.add_subcommand("train", "train RBM(s) with CD-k or PCD and save them");
   add_common(train_cmd, common);
-  train_cmd->add_option("--data", train.data, "dataset spec, e.g. bas:4, glyphs, mnist:DIR:train:7,8,9")->required();
-  train_cmd->add_option("--hidden", train.hidden, "hidden units L")->required()->check(CLI::PositiveNumber);
-  auto* cd = train_cmd->add_option("--cd", train.cd, "CD-k with k steps")->check(CLI::PositiveNumber);
-  auto* pcd = train_cmd->add_option("--pcd", train.pcd, "persistent CD with k steps")->check(CLI::PositiveNumber);
+  train_cmd
+      ->add_option("--data", train.data, "dataset spec, e.g. bas:4, glyphs, mnist:DIR:train:7,8,9")
+      ->required();
+  train_cmd->add_option("--hidden", train.hidden, "hidden units L")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  auto* cd =
+      train_cmd->add_option("--cd", train.cd, "CD-k with k steps")->check(CLI::PositiveNumber);
+  auto* pcd = train_cmd->add_option("--pcd", train.pcd, "persistent CD with k steps")
+                  ->check(CLI::PositiveNumber);
   cd->excludes(pcd);
   train_cmd->add_option("--chains", train.config.n_chains, "PCD chains (0 = batch size)");
   train_cmd->add_option("--epochs", train.config.epochs, "epochs")->capture_default_str();
-  train_cmd->add_option("--batch", train.config.batch_size, "mini-batch size B")->capture_default_str();
+  train_cmd->add_option("--batch", train.config.batch_size, "mini-batch size B")
+      ->capture_default_str();
   train_cmd->add_option("--lr", train.config.learning_rate, "learning rate")->capture_default_str();
   train_cmd->add_option("--momentum", train.config.momentum, "momentum")->capture_default_str();
-  train_cmd->add_option("--weight-decay", train.config.weight_decay, "L2 weight decay")->capture_default_str();
+  train_cmd->add_option("--weight-decay", train.config.weight_decay, "L2 weight decay")
+      ->capture_default_str();
   train_cmd->add_option("--seed", train.config.seed, "random seed")->capture_default_str();
-  train_cmd->add_option("--models", train.models, "train M models with seeds seed..seed+M-1 together")
+  train_cmd
+      ->add_option("--models", train.models, "train M models with seeds seed..seed+M-1 together")
       ->check(CLI::PositiveNumber);
   train_cmd->add_flag("--tf32", train.config.use_tf32, "CUDA: TF32 tensor-core GEMMs");
   train_cmd->add_option("--out", train.out, "model file (safetensors)")->capture_default_str();
@@ -227,15 +252,20 @@ int main(int argc, char** argv) {
   auto* logz_cmd = app.add_subcommand("logz", "exact log Z of a saved model");
   add_common(logz_cmd, common);
   logz_cmd->add_option("--model", logz.model, "model file")->required();
-  logz_cmd->add_option("--max-log2-states", logz.max_log2_states, "refuse to enumerate more than 2^N states")
+  logz_cmd
+      ->add_option("--max-log2-states", logz.max_log2_states,
+                   "refuse to enumerate more than 2^N states")
       ->capture_default_str();
 
   EvalOptions eval;
-  auto* eval_cmd = app.add_subcommand("eval", "exact mean log-likelihood, log Z and reconstruction error");
+  auto* eval_cmd =
+      app.add_subcommand("eval", "exact mean log-likelihood, log Z and reconstruction error");
   add_common(eval_cmd, common);
   eval_cmd->add_option("--model", eval.model, "model file")->required();
   eval_cmd->add_option("--data", eval.data, "dataset spec")->required();
-  eval_cmd->add_option("--max-log2-states", eval.max_log2_states, "refuse to enumerate more than 2^N states")
+  eval_cmd
+      ->add_option("--max-log2-states", eval.max_log2_states,
+                   "refuse to enumerate more than 2^N states")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);

@@ -6,7 +6,8 @@
 namespace rbm::detail {
 
 ThreadPool::ThreadPool(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n_threads <= 0)
+    n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int t = 1; t < n_threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
 }
 
@@ -26,8 +27,9 @@ void ThreadPool::worker_loop(int index) {
     wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
     if (stop_) return;
     seen = generation_;
-    const auto range = index < static_cast<int>(ranges_.size()) ? ranges_[index]
-                                                                 : std::make_pair<std::size_t, std::size_t>(0, 0);
+    const auto range = index < static_cast<int>(ranges_.size())
+                           ? ranges_[index]
+                           : std::make_pair<std::size_t, std::size_t>(0, 0);
     const auto* body = body_;
     lock.unlock();
     std::exception_ptr error;
@@ -48,8 +50,8 @@ void ThreadPool::parallel_for(std::size_t n,
                               const std::function<void(std::size_t, std::size_t)>& body,
                               std::size_t min_per_thread) {
   if (n == 0) return;
-  const std::size_t parts =
-      std::min<std::size_t>(size(), std::max<std::size_t>(1, n / std::max<std::size_t>(1, min_per_thread)));
+  const std::size_t parts = std::min<std::size_t>(
+      size(), std::max<std::size_t>(1, n / std::max<std::size_t>(1, min_per_thread)));
   if (parts <= 1 || workers_.empty()) {
     body(0, n);
     return;

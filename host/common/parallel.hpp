@@ -33,7 +33,8 @@ class ThreadPool {
   /// calling thread taking the first. Ranges depend only on n and size(), so results that are
   /// combined per range in order are deterministic for a given thread count. Rethrows the
   /// first exception a range threw.
-  void parallel_for(std::size_t n, const std::function<void(std::size_t, std::size_t)>& body,
+  void parallel_for(std::size_t n,
+                    const std::function<void(std::size_t, std::size_t)>& body,
                     std::size_t min_per_thread = 1);
 
  private:

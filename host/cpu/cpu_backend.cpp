@@ -55,22 +55,29 @@ std::size_t min_rows_per_thread(int width) {
 /// σ(rows · W + c) for `rows` [R][D] into out [R][L].
 void hidden_probs(const Model& m, const float* rows, int n_rows, float* out, ThreadPool& pool) {
   gemm(false, false, n_rows, m.n_hidden, m.n_visible, 1.0f, rows, m.weights.data(), 0.0f, out);
-  pool.parallel_for(n_rows, [&](std::size_t b, std::size_t e) {
-    add_bias_sigmoid(out, m.hidden_bias.data(), b, e, m.n_hidden);
-  }, min_rows_per_thread(m.n_hidden));
+  pool.parallel_for(
+      n_rows,
+      [&](std::size_t b, std::size_t e) {
+        add_bias_sigmoid(out, m.hidden_bias.data(), b, e, m.n_hidden);
+      },
+      min_rows_per_thread(m.n_hidden));
 }
 
 /// σ(hidden · Wᵀ + b) for `hidden` [R][L] into out [R][D].
 void visible_probs(const Model& m, const float* hidden, int n_rows, float* out, ThreadPool& pool) {
   gemm(false, true, n_rows, m.n_visible, m.n_hidden, 1.0f, hidden, m.weights.data(), 0.0f, out);
-  pool.parallel_for(n_rows, [&](std::size_t b, std::size_t e) {
-    add_bias_sigmoid(out, m.visible_bias.data(), b, e, m.n_visible);
-  }, min_rows_per_thread(m.n_visible));
+  pool.parallel_for(
+      n_rows,
+      [&](std::size_t b, std::size_t e) {
+        add_bias_sigmoid(out, m.visible_bias.data(), b, e, m.n_visible);
+      },
+      min_rows_per_thread(m.n_visible));
 }
 
 void sample_into(const float* p, const float* u, float* out, std::size_t count, ThreadPool& pool) {
-  pool.parallel_for(count, [&](std::size_t b, std::size_t e) { bernoulli(p, u, out, b, e); },
-                    kMinElementsPerThread);
+  pool.parallel_for(
+      count, [&](std::size_t b, std::size_t e) { bernoulli(p, u, out, b, e); },
+      kMinElementsPerThread);
 }
 
 /// out[c] (+)= sign · mean over rows of x[r][c].
@@ -98,8 +105,14 @@ double mean_squared_difference(const float* a, const float* b, std::size_t count
 /// One CD-k / PCD step (contract steps 1–6) on batch v0 [B][D] with the step's uniforms
 /// `u` (k·R·(L+D) values in contract layout). Updates model and state; returns the step's
 /// reconstruction error.
-double train_step(Model& m, ModelState& state, const StepParams& params, const float* v0,
-                  int batch_size, const float* u, StepWorkspace& ws, ThreadPool& pool) {
+double train_step(Model& m,
+                  ModelState& state,
+                  const StepParams& params,
+                  const float* v0,
+                  int batch_size,
+                  const float* u,
+                  StepWorkspace& ws,
+                  ThreadPool& pool) {
   const int D = m.n_visible, L = m.n_hidden;
   const int rows = params.persistent ? static_cast<int>(state.chains.size() / D) : batch_size;
   const std::size_t hidden_count = static_cast<std::size_t>(rows) * L;
@@ -156,10 +169,13 @@ double train_step(Model& m, ModelState& state, const StepParams& params, const f
   auto update = [&](std::vector<float>& theta, std::vector<float>& velocity,
                     const std::vector<float>& grad, float decay) {
     velocity.resize(theta.size(), 0.0f);
-    pool.parallel_for(theta.size(), [&](std::size_t b, std::size_t e) {
-      momentum_update(theta.data(), velocity.data(), grad.data(), params.momentum,
-                      params.learning_rate, decay, b, e);
-    }, kMinElementsPerThread);
+    pool.parallel_for(
+        theta.size(),
+        [&](std::size_t b, std::size_t e) {
+          momentum_update(theta.data(), velocity.data(), grad.data(), params.momentum,
+                          params.learning_rate, decay, b, e);
+        },
+        kMinElementsPerThread);
   };
   update(m.weights, state.velocity_w, ws.grad_w, params.weight_decay);
   update(m.visible_bias, state.velocity_b, ws.grad_b, 0.0f);
@@ -174,8 +190,9 @@ double train_step(Model& m, ModelState& state, const StepParams& params, const f
 std::vector<std::uint32_t> epoch_permutation(std::uint64_t seed, int epoch, std::size_t n) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> keyed(n);
   for (std::size_t i = 0; i < n; ++i)
-    keyed[i] = {random_block(seed, RandomStream::shuffle, static_cast<std::uint32_t>(epoch), i).v[0],
-                static_cast<std::uint32_t>(i)};
+    keyed[i] = {
+        random_block(seed, RandomStream::shuffle, static_cast<std::uint32_t>(epoch), i).v[0],
+        static_cast<std::uint32_t>(i)};
   std::sort(keyed.begin(), keyed.end());
   std::vector<std::uint32_t> order(n);
   for (std::size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
@@ -245,12 +262,16 @@ void CpuBackend::train(std::vector<Model>& models,
           std::copy_n(cpu_data.values.data() + static_cast<std::size_t>(order[s * B + r]) * D, D,
                       batch.data() + static_cast<std::size_t>(r) * D);
         const std::uint64_t offset = states[m].offset;
-        pool_.parallel_for(step_uniforms, [&](std::size_t b, std::size_t e) {
-          fill_uniforms(config.seed, RandomStream::gibbs, 0, offset + b, e - b, uniforms.data() + b);
-        }, kMinElementsPerThread);
+        pool_.parallel_for(
+            step_uniforms,
+            [&](std::size_t b, std::size_t e) {
+              fill_uniforms(config.seed, RandomStream::gibbs, 0, offset + b, e - b,
+                            uniforms.data() + b);
+            },
+            kMinElementsPerThread);
         states[m].offset += step_uniforms;
-        error_sum += train_step(models[m], states[m], params, batch.data(), B, uniforms.data(),
-                                ws, pool_);
+        error_sum +=
+            train_step(models[m], states[m], params, batch.data(), B, uniforms.data(), ws, pool_);
       }
       EpochMetrics metric;
       metric.model = static_cast<int>(m);
@@ -300,15 +321,20 @@ std::vector<double> CpuBackend::free_energy(const Model& model, const ResidentDa
     const int rows = static_cast<int>(std::min(kChunk, cpu_data.n_samples - begin));
     const float* v = cpu_data.values.data() + begin * D;
     gemm(false, false, rows, L, D, 1.0f, v, model.weights.data(), 0.0f, fields.data());
-    pool_.parallel_for(rows, [&](std::size_t b, std::size_t e) {
-      for (std::size_t r = b; r < e; ++r) {
-        double energy = 0;
-        for (int i = 0; i < D; ++i) energy -= static_cast<double>(model.visible_bias[i]) * v[r * D + i];
-        for (int j = 0; j < L; ++j)
-          energy -= cpu::softplus(static_cast<double>(fields[r * L + j]) + model.hidden_bias[j]);
-        energies[begin + r] = energy;
-      }
-    }, min_rows_per_thread(D + L));
+    pool_.parallel_for(
+        rows,
+        [&](std::size_t b, std::size_t e) {
+          for (std::size_t r = b; r < e; ++r) {
+            double energy = 0;
+            for (int i = 0; i < D; ++i)
+              energy -= static_cast<double>(model.visible_bias[i]) * v[r * D + i];
+            for (int j = 0; j < L; ++j)
+              energy -=
+                  cpu::softplus(static_cast<double>(fields[r * L + j]) + model.hidden_bias[j]);
+            energies[begin + r] = energy;
+          }
+        },
+        min_rows_per_thread(D + L));
   }
   return energies;
 }
@@ -332,7 +358,8 @@ double CpuBackend::reconstruction_error(const Model& model, const ResidentData& 
 std::vector<float> CpuBackend::hidden_probabilities(const Model& model, const ResidentData& data) {
   const CpuData& cpu_data = as_cpu(data);
   std::vector<float> out(cpu_data.n_samples * model.n_hidden);
-  hidden_probs(model, cpu_data.values.data(), static_cast<int>(cpu_data.n_samples), out.data(), pool_);
+  hidden_probs(model, cpu_data.values.data(), static_cast<int>(cpu_data.n_samples), out.data(),
+               pool_);
   return out;
 }
 

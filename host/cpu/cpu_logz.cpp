@@ -24,7 +24,7 @@ namespace {
 
 // Fields with |log x|, |log y| ≤ kFastRange keep x·y within [e^-2k, e^2k] ⊂ double range.
 constexpr double kFastRange = 300.0;
-constexpr int kMaxSuffixBits = 8;        // 256 suffix states: the inner vector loop's length
+constexpr int kMaxSuffixBits = 8;           // 256 suffix states: the inner vector loop's length
 constexpr std::size_t kChunkPrefixes = 64;  // prefixes per deterministic partial result
 
 /// A log-sum-exp accumulator: value = log(sum) + max.
@@ -54,17 +54,22 @@ struct LogSum {
 /// Per-model tables shared by all prefixes.
 struct SuffixTables {
   int n_visible = 0, n_suffix_states = 0;
-  std::vector<double> y;         ///< [D][Q]: exp(W_i,suffix·q), transposed for the inner loop
-  std::vector<double> log_y;     ///< [D][Q]
-  std::vector<double> c_dot_q;   ///< [Q]
-  bool in_fast_range = true;     ///< all |log y| ≤ kFastRange
+  std::vector<double> y;        ///< [D][Q]: exp(W_i,suffix·q), transposed for the inner loop
+  std::vector<double> log_y;    ///< [D][Q]
+  std::vector<double> c_dot_q;  ///< [Q]
+  bool in_fast_range = true;    ///< all |log y| ≤ kFastRange
 };
 
 /// Running products over i for all Q suffix states of one prefix (fast path). `prod` and
 /// `exponent` hold the state of each suffix; every `group` factors the exponent is moved out.
 RBM_HOT_CLONES
-void product_pass(const double* x, const double* y, int n_visible, int n_states, int group,
-                  double* prod, std::int64_t* exponent) {
+void product_pass(const double* x,
+                  const double* y,
+                  int n_visible,
+                  int n_states,
+                  int group,
+                  double* prod,
+                  std::int64_t* exponent) {
   for (int i = 0; i < n_visible; ++i) {
     const double xi = x[i];
     const double* yi = y + static_cast<std::size_t>(i) * n_states;
@@ -83,8 +88,13 @@ void product_pass(const double* x, const double* y, int n_visible, int n_states,
 }
 
 /// The (max, Σexp) of the Q states of prefix `p`.
-LogSum prefix_terms(const Model& m, int n_suffix_bits, std::uint64_t p, const SuffixTables& t,
-                    std::vector<double>& x, std::vector<double>& log_x, std::vector<double>& prod,
+LogSum prefix_terms(const Model& m,
+                    int n_suffix_bits,
+                    std::uint64_t p,
+                    const SuffixTables& t,
+                    std::vector<double>& x,
+                    std::vector<double>& log_x,
+                    std::vector<double>& prod,
                     std::vector<std::int64_t>& exponent) {
   const int D = m.n_visible, L = m.n_hidden, Q = t.n_suffix_states;
   double c_dot_p = 0;
@@ -110,7 +120,8 @@ LogSum prefix_terms(const Model& m, int n_suffix_bits, std::uint64_t p, const Su
     std::fill(exponent.begin(), exponent.end(), 0);
     product_pass(x.data(), t.y.data(), D, Q, group, prod.data(), exponent.data());
     for (int q = 0; q < Q; ++q)
-      terms.add(std::log(prod[q]) + static_cast<double>(exponent[q]) * M_LN2 + c_dot_p + t.c_dot_q[q]);
+      terms.add(std::log(prod[q]) + static_cast<double>(exponent[q]) * M_LN2 + c_dot_p +
+                t.c_dot_q[q]);
   } else {
     for (int q = 0; q < Q; ++q) {
       double term = c_dot_p + t.c_dot_q[q];

@@ -9,8 +9,16 @@
 
 namespace rbm::detail::cpu {
 
-void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, float alpha, const float* a,
-          const float* b, float beta, float* c) {
+void gemm(bool transpose_a,
+          bool transpose_b,
+          int m,
+          int n,
+          int k,
+          float alpha,
+          const float* a,
+          const float* b,
+          float beta,
+          float* c) {
   const int lda = transpose_a ? m : k;
   const int ldb = transpose_b ? k : n;
   cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans,
@@ -23,8 +31,14 @@ void bernoulli(const float* p, const float* u, float* out, std::size_t begin, st
 }
 
 RBM_HOT_CLONES
-void momentum_update(float* theta, float* velocity, const float* grad, float momentum,
-                     float learning_rate, float decay, std::size_t begin, std::size_t end) {
+void momentum_update(float* theta,
+                     float* velocity,
+                     const float* grad,
+                     float momentum,
+                     float learning_rate,
+                     float decay,
+                     std::size_t begin,
+                     std::size_t end) {
   for (std::size_t e = begin; e < end; ++e) {
     velocity[e] = momentum * velocity[e] + learning_rate * (grad[e] - decay * theta[e]);
     theta[e] += velocity[e];
@@ -32,8 +46,12 @@ void momentum_update(float* theta, float* velocity, const float* grad, float mom
 }
 
 RBM_HOT_CLONES
-void fill_uniforms(std::uint64_t seed, RandomStream stream, std::uint32_t substream,
-                   std::uint64_t first, std::size_t count, float* out) {
+void fill_uniforms(std::uint64_t seed,
+                   RandomStream stream,
+                   std::uint32_t substream,
+                   std::uint64_t first,
+                   std::size_t count,
+                   float* out) {
   std::size_t written = 0;
   std::uint64_t index = first;
   // Unaligned head, one number at a time.
@@ -53,6 +71,8 @@ void fill_uniforms(std::uint64_t seed, RandomStream stream, std::uint32_t substr
     out[written] = random_uniform(seed, stream, substream, index);
 }
 
-double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+double softplus(double x) {
+  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
 
 }  // namespace rbm::detail::cpu

@@ -10,8 +10,8 @@
 namespace rbm::detail::cpu {
 
 RBM_HOT_CLONES
-void add_bias_sigmoid(float* p, const float* bias, std::size_t row_begin, std::size_t row_end,
-                      int width) {
+void add_bias_sigmoid(
+    float* p, const float* bias, std::size_t row_begin, std::size_t row_end, int width) {
   for (std::size_t r = row_begin; r < row_end; ++r) {
     float* row = p + r * width;
     for (int j = 0; j < width; ++j) {

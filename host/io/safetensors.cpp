@@ -35,7 +35,8 @@ struct TensorRef {
 
 /// Writes `bytes` to `path` via a temporary file and rename, so a crash never leaves a
 /// half-written model behind.
-void write_atomically(const std::string& path, const std::string& header,
+void write_atomically(const std::string& path,
+                      const std::string& header,
                       const std::vector<TensorRef>& tensors) {
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
   std::FILE* file = std::fopen(temp.c_str(), "wb");
@@ -63,9 +64,8 @@ void save_models(const std::string& path, const std::vector<Model>& models) {
   static_assert(sizeof(float) == 4, "safetensors F32 needs 4-byte floats");
   RBM_EXPECTS(!models.empty(), "save_models: no models to save to '", path, "'");
   json header;
-  json metadata = {{"format", "rbm"},
-                   {"rbm_version", version()},
-                   {"n_models", std::to_string(models.size())}};
+  json metadata = {
+      {"format", "rbm"}, {"rbm_version", version()}, {"n_models", std::to_string(models.size())}};
   std::vector<TensorRef> tensors;
   for (std::size_t m = 0; m < models.size(); ++m) {
     const Model& model = models[m];
@@ -82,7 +82,8 @@ void save_models(const std::string& path, const std::vector<Model>& models) {
   std::uint64_t offset = 0;
   for (const TensorRef& t : tensors) {
     const std::uint64_t bytes = t.data->size() * sizeof(float);
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();
@@ -90,7 +91,9 @@ void save_models(const std::string& path, const std::vector<Model>& models) {
   write_atomically(path, text, tensors);
 }
 
-void save_model(const std::string& path, const Model& model) { save_models(path, {model}); }
+void save_model(const std::string& path, const Model& model) {
+  save_models(path, {model});
+}
 
 std::vector<Model> load_models(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -98,7 +101,8 @@ std::vector<Model> load_models(const std::string& path) {
   in.seekg(0, std::ios::end);
   const std::uint64_t file_size = static_cast<std::uint64_t>(in.tellg());
   in.seekg(0);
-  if (file_size < 8) RBM_THROW(IoError, "'", path, "' is not a safetensors file: ", file_size, " bytes");
+  if (file_size < 8)
+    RBM_THROW(IoError, "'", path, "' is not a safetensors file: ", file_size, " bytes");
   unsigned char size_bytes[8];
   in.read(reinterpret_cast<char*>(size_bytes), 8);
   std::uint64_t header_size = 0;
@@ -129,10 +133,12 @@ std::vector<Model> load_models(const std::string& path) {
       if (!header.contains(name)) fail("missing tensor '" + name + "'");
       const json& info = header[name];
       if (info.value("dtype", std::string()) != "F32")
-        fail("tensor '" + name + "' has dtype " + info.value("dtype", std::string("?")) + ", expected F32");
+        fail("tensor '" + name + "' has dtype " + info.value("dtype", std::string("?")) +
+             ", expected F32");
       const auto shape = info.at("shape").get<std::vector<std::int64_t>>();
       const auto offsets = info.at("data_offsets").get<std::vector<std::uint64_t>>();
-      if (shape.size() != rank || offsets.size() != 2) fail("tensor '" + name + "' has a bad shape");
+      if (shape.size() != rank || offsets.size() != 2)
+        fail("tensor '" + name + "' has a bad shape");
       std::uint64_t count = 1;
       for (auto extent : shape) {
         if (extent <= 0) fail("tensor '" + name + "' has a non-positive extent");
@@ -156,8 +162,10 @@ std::vector<Model> load_models(const std::string& path) {
       model.weights = std::move(w);
       model.visible_bias = std::move(b);
       model.hidden_bias = std::move(c);
-      model.visible_type = parse_unit_type(metadata.value(p + "visible_type", std::string("bernoulli")));
-      model.hidden_type = parse_unit_type(metadata.value(p + "hidden_type", std::string("bernoulli")));
+      model.visible_type =
+          parse_unit_type(metadata.value(p + "visible_type", std::string("bernoulli")));
+      model.hidden_type =
+          parse_unit_type(metadata.value(p + "hidden_type", std::string("bernoulli")));
       model.provenance = metadata.value(p + "provenance", std::string("{}"));
       model.validate();
     } catch (const json::exception& e) {

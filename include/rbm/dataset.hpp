@@ -44,9 +44,9 @@ struct RBM_EXPORT GrayImages {
 
 /// Options for CSV files in the scikit-learn digits layout (D pixel values, then a label).
 struct CsvOptions {
-  float scale = 0.0f;      ///< divide pixels by this; 0 = by the file's maximum value
-  bool has_label = true;   ///< last column is an integer label
-  int image_height = 0;    ///< 0 = square images inferred from the width
+  float scale = 0.0f;     ///< divide pixels by this; 0 = by the file's maximum value
+  bool has_label = true;  ///< last column is an integer label
+  int image_height = 0;   ///< 0 = square images inferred from the width
   int image_width = 0;
 };
 

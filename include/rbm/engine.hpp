@@ -50,16 +50,19 @@ class RBM_EXPORT DataHandle {
 /// Options for free-running block-Gibbs chains.
 struct SampleOptions {
   int n_chains = 16;
-  int burn_in = 1000;        ///< Gibbs sweeps before the first kept sample
-  int thinning = 1;          ///< sweeps between kept samples
+  int burn_in = 1000;  ///< Gibbs sweeps before the first kept sample
+  int thinning = 1;    ///< sweeps between kept samples
   int samples_per_chain = 1;
-  float beta = 1.0f;         ///< inverse temperature: samples from p(v)^β-like sharpened chains
+  float beta = 1.0f;  ///< inverse temperature: samples from p(v)^β-like sharpened chains
   std::uint64_t seed = 1;
-  Dataset init;              ///< optional starts, [n_chains][D]; empty = uniform random
+  Dataset init;  ///< optional starts, [n_chains][D]; empty = uniform random
 };
 
 /// Number of uniforms Engine::cd_step consumes: B·L·k + B·D·k.
-RBM_EXPORT std::size_t cd_step_uniform_count(int batch_size, int n_visible, int n_hidden, int cd_steps);
+RBM_EXPORT std::size_t cd_step_uniform_count(int batch_size,
+                                             int n_visible,
+                                             int n_hidden,
+                                             int cd_steps);
 
 class RBM_EXPORT Engine {
  public:
@@ -72,7 +75,7 @@ class RBM_EXPORT Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  BackendKind kind() const;        ///< cpu or cuda, never auto_
+  BackendKind kind() const;  ///< cpu or cuda, never auto_
   std::string device_name() const;
 
   /// Copies `data` to the backend once (compact form). Throws InvalidArgument if invalid.

@@ -1,0 +1,147 @@
+// tests/test_cli.cpp — the `rbm` tool end to end: train → eval → logz on generated data, JSON
+// output, and clear errors (bad spec, missing file, CUDA requested without a device).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "rbm/rbm.hpp"
+
+namespace {
+
+struct CliRun {
+  int status = 0;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun run_cli(const std::string& args) {
+  CliRun run;
+  const std::string command = std::string(RBM_CLI_PATH) + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::array<char, 4096> buffer{};
+  while (fgets(buffer.data(), buffer.size(), pipe.get())) run.output += buffer.data();
+  run.status = pclose(pipe.release());
+  return run;
+}
+
+/// The last line of `text` that parses as a JSON object.
+nlohmann::json last_json(const std::string& text) {
+  std::istringstream lines(text);
+  nlohmann::json last;
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.front() == '{') last = nlohmann::json::parse(line);
+  return last;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        std::filesystem::temp_directory_path() /
+        ("rbm_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CliTest, TrainEvalLogzOnBarsAndStripes) {
+  const std::string model = path("bas3.safetensors");
+  const CliRun train = run_cli(
+      "train --data bas:3 --hidden 8 --cd 5 --epochs 3000 --batch 7 --lr 0.05 "
+      "--seed 3 --backend cpu --json --out " +
+      model);
+  ASSERT_EQ(train.status, 0) << train.output;
+  EXPECT_EQ(last_json(train.output).value("event", ""), "saved");
+  ASSERT_TRUE(std::filesystem::exists(model));
+
+  const CliRun eval = run_cli("eval --model " + model + " --data bas:3 --backend cpu --json");
+  ASSERT_EQ(eval.status, 0) << eval.output;
+  const auto record = last_json(eval.output);
+  for (const char* key :
+       {"log_z", "log_likelihood", "reconstruction_error", "seconds", "pairs_per_s"})
+    EXPECT_TRUE(record.contains(key)) << key << " missing in " << record.dump();
+  // The CLI's numbers are the library's numbers.
+  rbm::Engine engine(rbm::BackendKind::cpu);
+  const rbm::Model loaded = rbm::load_model(model);
+  const double log_z = engine.log_z(loaded).log_z;
+  EXPECT_DOUBLE_EQ(record["log_z"].get<double>(), log_z);
+  const auto data = engine.upload(rbm::make_bars_and_stripes(3));
+  EXPECT_DOUBLE_EQ(record["log_likelihood"].get<double>(),
+                   engine.mean_log_likelihood(loaded, data, log_z));
+  // Uniform over 2^9 patterns gives -6.24 and the optimum is log(1/14) = -2.64; 3000 epochs of
+  // CD-5 must get most of the way.
+  EXPECT_GT(record["log_likelihood"].get<double>(), -3.5);
+
+  const CliRun logz = run_cli("logz --model " + model + " --backend cpu --json");
+  ASSERT_EQ(logz.status, 0) << logz.output;
+  EXPECT_DOUBLE_EQ(last_json(logz.output)["log_z"].get<double>(), log_z);
+  EXPECT_EQ(last_json(logz.output)["log2_states"].get<int>(), 8);
+}
+
+TEST_F(CliTest, SeedSweepSavesAllModels) {
+  const std::string model = path("sweep.safetensors");
+  const CliRun train = run_cli(
+      "train --data bas:2 --hidden 3 --pcd 1 --epochs 5 --batch 2 --models 3 "
+      "--backend cpu --out " +
+      model);
+  ASSERT_EQ(train.status, 0) << train.output;
+  EXPECT_EQ(rbm::load_models(model).size(), 3u);
+  const CliRun eval = run_cli("eval --model " + model + " --data bas:2 --backend cpu --json");
+  ASSERT_EQ(eval.status, 0) << eval.output;
+  EXPECT_EQ(last_json(eval.output)["model"].get<int>(), 2);
+}
+
+TEST_F(CliTest, ErrorsNameTheProblem) {
+  CliRun r = run_cli("train --data nosuchkind:1 --hidden 4 --cd 1 --out " + path("x.safetensors"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("nosuchkind"), std::string::npos) << r.output;
+
+  r = run_cli("eval --model " + path("missing.safetensors") + " --data bas:3");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("missing.safetensors"), std::string::npos) << r.output;
+
+  r = run_cli("train --data bas:3 --hidden 4 --out " +
+              path("x.safetensors"));  // neither --cd nor --pcd
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--cd"), std::string::npos) << r.output;
+
+  r = run_cli("train --data bas:3 --hidden 4 --cd 1 --batch 100 --out " + path("x.safetensors"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("batch_size 100"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, LogzRefusesHugeEnumerationWithTheSize) {
+  rbm::save_model(path("big.safetensors"), rbm::Model::zeros(100, 60));
+  const CliRun r = run_cli("logz --model " + path("big.safetensors") + " --backend cpu");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("2^60"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, CudaBackendWithoutDeviceFailsClearly) {
+  if (rbm::cuda_available()) GTEST_SKIP() << "a CUDA device is present";
+  const CliRun r = run_cli("logz --model " + path("none.safetensors") + " --backend cuda");
+  EXPECT_NE(r.status, 0);
+  rbm::save_model(path("m.safetensors"), rbm::Model::zeros(4, 3));
+  const CliRun r2 = run_cli("logz --model " + path("m.safetensors") + " --backend cuda");
+  EXPECT_NE(r2.status, 0);
+  EXPECT_NE(r2.output.find("cuda"), std::string::npos) << r2.output;
+}
+
+TEST(Backend, AutoFallsBackToCpuAndCudaFailsWithoutDevice) {
+  rbm::Engine engine(rbm::BackendKind::auto_);
+  if (!rbm::cuda_available()) {
+    EXPECT_EQ(engine.kind(), rbm::BackendKind::cpu);
+    EXPECT_THROW(rbm::Engine(rbm::BackendKind::cuda), rbm::Error);
+  } else {
+    EXPECT_EQ(engine.kind(), rbm::BackendKind::cuda);
+  }
+  EXPECT_THROW(rbm::parse_backend_kind("gpu"), rbm::InvalidArgument);
+}
+
+}  // namespace
