@@ -26,6 +26,7 @@ namespace {
 constexpr double kFastRange = 300.0;
 constexpr int kMaxSuffixBits = 8;           // 256 suffix states: the inner vector loop's length
 constexpr std::size_t kChunkPrefixes = 64;  // prefixes per deterministic partial result
+constexpr int kPrefixBatch = 8;             // prefixes sharing one pass over the suffix table
 
 /// A log-sum-exp accumulator: value = log(sum) + max.
 struct LogSum {
@@ -58,76 +59,117 @@ struct SuffixTables {
   std::vector<double> log_y;    ///< [D][Q]
   std::vector<double> c_dot_q;  ///< [Q]
   bool in_fast_range = true;    ///< all |log y| ≤ kFastRange
+  double max_log_y = 0;         ///< max(0, max log y): bounds log(1 + x·y) between exponent moves
 };
 
-/// Running products over i for all Q suffix states of one prefix (fast path). `prod` and
-/// `exponent` hold the state of each suffix; every `group` factors the exponent is moved out.
+/// Running products over i for all Q suffix states of `n_prefixes` prefixes at once (fast
+/// path): each row y[i][·] is loaded once and used for every prefix of the batch, which keeps
+/// the pass in L1/L2 instead of streaming the whole table per prefix. Every `group` factors the
+/// binary exponent is moved into `exponent` (prod ≥ 1 always, as every factor is ≥ 1).
 RBM_HOT_CLONES
 void product_pass(const double* x,
                   const double* y,
                   int n_visible,
                   int n_states,
+                  int n_prefixes,
                   int group,
                   double* prod,
                   std::int64_t* exponent) {
+  const int width = n_prefixes * n_states;
   for (int i = 0; i < n_visible; ++i) {
-    const double xi = x[i];
     const double* yi = y + static_cast<std::size_t>(i) * n_states;
-    for (int q = 0; q < n_states; ++q) prod[q] *= std::fma(xi, yi[q], 1.0);
+    for (int g = 0; g < n_prefixes; ++g) {
+      const double xi = x[static_cast<std::size_t>(g) * n_visible + i];
+      double* pg = prod + static_cast<std::size_t>(g) * n_states;
+      for (int q = 0; q < n_states; ++q) pg[q] *= std::fma(xi, yi[q], 1.0);
+    }
     if ((i + 1) % group == 0 || i + 1 == n_visible) {
-      // prod ≥ 1 always (every factor is ≥ 1): take its exponent bits, keep the mantissa.
-      for (int q = 0; q < n_states; ++q) {
+      for (int e = 0; e < width; ++e) {
         std::uint64_t bits;
-        std::memcpy(&bits, &prod[q], sizeof bits);
-        exponent[q] += static_cast<std::int64_t>((bits >> 52) & 0x7ff) - 1023;
+        std::memcpy(&bits, &prod[e], sizeof bits);
+        exponent[e] += static_cast<std::int64_t>((bits >> 52) & 0x7ff) - 1023;
         bits = (bits & 0x000fffffffffffffull) | (std::uint64_t{1023} << 52);
-        std::memcpy(&prod[q], &bits, sizeof bits);
+        std::memcpy(&prod[e], &bits, sizeof bits);
       }
     }
   }
 }
 
-/// The (max, Σexp) of the Q states of prefix `p`.
-LogSum prefix_terms(const Model& m,
-                    int n_suffix_bits,
-                    std::uint64_t p,
-                    const SuffixTables& t,
-                    std::vector<double>& x,
-                    std::vector<double>& log_x,
-                    std::vector<double>& prod,
-                    std::vector<std::int64_t>& exponent) {
-  const int D = m.n_visible, L = m.n_hidden, Q = t.n_suffix_states;
+/// b + W_prefix·p into log_x, and c_prefix·p.
+double prefix_fields(const Model& m, int n_suffix_bits, std::uint64_t p, double* log_x) {
+  const int D = m.n_visible;
   double c_dot_p = 0;
-  double max_abs_log_x = 0;
   for (int i = 0; i < D; ++i) log_x[i] = m.visible_bias[i];
-  for (int j = n_suffix_bits; j < L; ++j) {
+  for (int j = n_suffix_bits; j < m.n_hidden; ++j) {
     if (!((p >> (j - n_suffix_bits)) & 1)) continue;
     c_dot_p += m.hidden_bias[j];
     for (int i = 0; i < D; ++i) log_x[i] += m.weight(i, j);
   }
-  for (int i = 0; i < D; ++i) max_abs_log_x = std::max(max_abs_log_x, std::fabs(log_x[i]));
+  return c_dot_p;
+}
 
-  LogSum terms;
-  if (t.in_fast_range && max_abs_log_x <= kFastRange) {
-    double max_log_y = 0;  // a bound on log(1 + x·y) decides how many factors fit in a double
-    for (double v : t.log_y) max_log_y = std::max(max_log_y, v);
-    double max_log_factor = std::log(2.0);
-    for (int i = 0; i < D; ++i)
-      max_log_factor = std::max(max_log_factor, log_x[i] + max_log_y + std::log(2.0));
+/// Scratch of one worker thread.
+struct PrefixScratch {
+  std::vector<double> log_x, x, prod, c_dot_p;
+  std::vector<std::int64_t> exponent;
+  std::vector<char> fast;
+  PrefixScratch(int n_visible, int n_states)
+      : log_x(static_cast<std::size_t>(kPrefixBatch) * n_visible),
+        x(log_x.size()),
+        prod(static_cast<std::size_t>(kPrefixBatch) * n_states),
+        c_dot_p(kPrefixBatch),
+        exponent(prod.size()),
+        fast(kPrefixBatch) {}
+};
+
+/// The (max, Σexp) of all states of prefixes [first, first + count), count ≤ kPrefixBatch,
+/// accumulated in prefix order.
+LogSum prefix_batch_terms(const Model& m,
+                          int n_suffix_bits,
+                          std::uint64_t first,
+                          int count,
+                          const SuffixTables& t,
+                          PrefixScratch& s) {
+  const int D = m.n_visible, Q = t.n_suffix_states;
+  double max_log_factor = std::log(2.0);
+  int n_fast = 0;
+  for (int g = 0; g < count; ++g) {
+    double* log_x = s.log_x.data() + static_cast<std::size_t>(g) * D;
+    s.c_dot_p[g] = prefix_fields(m, n_suffix_bits, first + g, log_x);
+    double max_abs = 0;
+    for (int i = 0; i < D; ++i) max_abs = std::max(max_abs, std::fabs(log_x[i]));
+    s.fast[g] = t.in_fast_range && max_abs <= kFastRange;
+    if (!s.fast[g]) continue;
+    // Fast prefixes are packed to the front of x/prod, in prefix order.
+    double* x = s.x.data() + static_cast<std::size_t>(n_fast++) * D;
+    for (int i = 0; i < D; ++i) {
+      x[i] = std::exp(log_x[i]);
+      max_log_factor = std::max(max_log_factor, log_x[i] + t.max_log_y + std::log(2.0));
+    }
+  }
+  if (n_fast > 0) {
     const int group = std::clamp(static_cast<int>(700.0 / max_log_factor), 1, 64);
-    for (int i = 0; i < D; ++i) x[i] = std::exp(log_x[i]);
-    std::fill(prod.begin(), prod.end(), 1.0);
-    std::fill(exponent.begin(), exponent.end(), 0);
-    product_pass(x.data(), t.y.data(), D, Q, group, prod.data(), exponent.data());
-    for (int q = 0; q < Q; ++q)
-      terms.add(std::log(prod[q]) + static_cast<double>(exponent[q]) * M_LN2 + c_dot_p +
-                t.c_dot_q[q]);
-  } else {
-    for (int q = 0; q < Q; ++q) {
-      double term = c_dot_p + t.c_dot_q[q];
-      for (int i = 0; i < D; ++i)
-        term += cpu::softplus(log_x[i] + t.log_y[static_cast<std::size_t>(i) * Q + q]);
-      terms.add(term);
+    std::fill_n(s.prod.begin(), static_cast<std::size_t>(n_fast) * Q, 1.0);
+    std::fill_n(s.exponent.begin(), static_cast<std::size_t>(n_fast) * Q, 0);
+    product_pass(s.x.data(), t.y.data(), D, Q, n_fast, group, s.prod.data(), s.exponent.data());
+  }
+  LogSum terms;
+  for (int g = 0, packed = 0; g < count; ++g) {
+    if (s.fast[g]) {
+      const double* prod = s.prod.data() + static_cast<std::size_t>(packed) * Q;
+      const std::int64_t* exponent = s.exponent.data() + static_cast<std::size_t>(packed) * Q;
+      ++packed;
+      for (int q = 0; q < Q; ++q)
+        terms.add(std::log(prod[q]) + static_cast<double>(exponent[q]) * M_LN2 + s.c_dot_p[g] +
+                  t.c_dot_q[q]);
+    } else {  // slow path: softplus per pair, exact for any field
+      const double* log_x = s.log_x.data() + static_cast<std::size_t>(g) * D;
+      for (int q = 0; q < Q; ++q) {
+        double term = s.c_dot_p[g] + t.c_dot_q[q];
+        for (int i = 0; i < D; ++i)
+          term += cpu::softplus(log_x[i] + t.log_y[static_cast<std::size_t>(i) * Q + q]);
+        terms.add(term);
+      }
     }
   }
   return terms;
@@ -160,6 +202,7 @@ LogZResult cpu_exact_log_z(const Model& original, const LogZOptions& options, Th
       tables.log_y[static_cast<std::size_t>(i) * Q + q] = field;
       tables.y[static_cast<std::size_t>(i) * Q + q] = std::exp(field);
       tables.in_fast_range = tables.in_fast_range && std::fabs(field) <= kFastRange;
+      tables.max_log_y = std::max(tables.max_log_y, field);
     }
   }
 
@@ -173,13 +216,14 @@ LogZResult cpu_exact_log_z(const Model& original, const LogZOptions& options, Th
     const std::uint64_t round_size = std::min(chunks_per_round, n_chunks - round_begin);
     partial.assign(round_size, LogSum{});
     pool.parallel_for(round_size, [&](std::size_t b, std::size_t e) {
-      std::vector<double> x(D), log_x(D), prod(Q);
-      std::vector<std::int64_t> exponent(Q);
+      PrefixScratch scratch(D, Q);
       for (std::size_t c = b; c < e; ++c) {
         const std::uint64_t first = (round_begin + c) * kChunkPrefixes;
         const std::uint64_t last = std::min(first + kChunkPrefixes, n_prefixes);
-        for (std::uint64_t p = first; p < last; ++p)
-          partial[c].merge(prefix_terms(m, n_suffix_bits, p, tables, x, log_x, prod, exponent));
+        for (std::uint64_t p = first; p < last; p += kPrefixBatch) {
+          const int count = static_cast<int>(std::min<std::uint64_t>(kPrefixBatch, last - p));
+          partial[c].merge(prefix_batch_terms(m, n_suffix_bits, p, count, tables, scratch));
+        }
       }
     });
     for (const LogSum& s : partial) total.merge(s);
