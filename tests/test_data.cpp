@@ -767,3 +767,11 @@ TEST_F(DataRealFiles, BinarizedMnist) {
 }
 
 }  // namespace
+
+TEST(DataSpecSeed, GlyphSeedSelectsTheGenerator) {
+  const rbm::Dataset a = rbm::load_dataset("glyphs:3:seed=5");
+  EXPECT_EQ(a.values, rbm::make_glyph_digits(3, 5).values);
+  EXPECT_NE(a.values, rbm::load_dataset("glyphs:3").values);
+  EXPECT_THROW(rbm::load_dataset("bas:3:seed=5"), rbm::InvalidArgument);
+  EXPECT_THROW(rbm::load_dataset("glyphs:3:seed=x"), rbm::InvalidArgument);
+}

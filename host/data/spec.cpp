@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kinds_expected =
     "expected bas:N, glyphs[:N], mnist:DIR, csv:FILE or amat:FILE";
-constexpr const char* options_expected = "expected threshold, scale, resize, labels or limit";
+constexpr const char* options_expected = "expected threshold, scale, resize, labels, limit or seed";
 
 /// A whole string as an integer in [low, high]; nothing otherwise.
 std::optional<long long> parse_int(const std::string& text, long long low, long long high) {
@@ -62,6 +62,7 @@ struct Spec {
   std::optional<std::pair<int, int>> resize;
   std::optional<std::vector<int>> labels;
   std::optional<std::size_t> limit;
+  std::optional<std::uint64_t> seed;  ///< glyphs only
 
   template <typename... Parts>
   [[noreturn]] void fail(const Parts&... parts) const {
@@ -115,6 +116,11 @@ struct Spec {
       const auto n = parse_int(value, 1, (1LL << 62));
       if (!n) fail("bad limit in '", part, "' (expected a positive integer)");
       limit = static_cast<std::size_t>(*n);
+    } else if (key == "seed") {
+      once(seed.has_value());
+      const auto n = parse_int(value, 0, (1LL << 62));
+      if (!n) fail("bad seed in '", part, "' (expected a non-negative integer)");
+      seed = static_cast<std::uint64_t>(*n);
     } else {
       fail("unknown option '", part, "' (", options_expected, ")");
     }
@@ -147,6 +153,9 @@ Spec parse_spec(const std::string& text) {
     } else {
       spec.extras.push_back(part);
     }
+  }
+  if (spec.seed && spec.kind != "glyphs") {
+    spec.fail("option 'seed' applies only to glyphs, not to '", spec.kind, "'");
   }
   if (spec.scale && spec.kind != "csv") {
     spec.fail("option 'scale' applies only to csv, not to '", spec.kind, "'");
@@ -232,7 +241,7 @@ Dataset load(Spec& spec) {
       if (!n) spec.fail("bad count '", extras[0], "' (expected images per class, 1 to 10000000)");
       per_class = static_cast<std::size_t>(*n);
     }
-    return finish_binary(spec, make_glyph_digits(per_class));
+    return finish_binary(spec, make_glyph_digits(per_class, spec.seed.value_or(1)));
   }
   if (spec.kind == "mnist") {
     std::string split_name = "train";

@@ -7,7 +7,8 @@
 //   mnist:DIR[:train|test][:7,8,9]   MNIST IDX files (gzip or plain) in DIR, optional label subset
 //   csv:FILE                   scikit-learn digits.csv(.gz) layout: pixels then label
 //   amat:FILE                  binarized MNIST .amat text (0/1, no labels)
-// followed by options `:threshold=X`, `:scale=S`, `:resize=HxW`, `:labels=7,8,9`, `:limit=N`.
+// followed by options `:threshold=X`, `:scale=S` (csv), `:resize=HxW`, `:labels=7,8,9`,
+// `:limit=N`, `:seed=S` (glyphs).
 #pragma once
 #include <cstddef>
 #include <cstdint>
