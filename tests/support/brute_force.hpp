@@ -22,7 +22,7 @@
 
 namespace rbm::test {
 
-/// Enumeration over (v,h) is only attempted for D + L at most this (2^20 joint states).
+/// Enumerations are only attempted over at most 2^20 states (e.g. D + L ≤ 20 for (v,h)).
 constexpr int kMaxBruteForceUnits = 20;
 
 // ---- scalar helpers -------------------------------------------------------------------------
@@ -92,11 +92,12 @@ struct Params {
   double w(int i, int j) const { return weights[static_cast<std::size_t>(i) * n_hidden + j]; }
 };
 
-inline void require_tiny(const Model& model) {
-  if (model.n_visible + model.n_hidden > kMaxBruteForceUnits)
-    throw std::invalid_argument(
-        "brute force: D + L = " + std::to_string(model.n_visible + model.n_hidden) + " exceeds " +
-        std::to_string(kMaxBruteForceUnits));
+/// Throws unless 2^n_units states is small enough to enumerate (n_units ≤ 20).
+inline void require_enumerable(int n_units, const char* what) {
+  if (n_units > kMaxBruteForceUnits)
+    throw std::invalid_argument(std::string("brute force: ") + what + " needs 2^" +
+                                std::to_string(n_units) + " states, more than 2^" +
+                                std::to_string(kMaxBruteForceUnits));
 }
 
 /// E(v,h) = −bᵀv − cᵀh − vᵀWh.
@@ -160,7 +161,7 @@ inline std::vector<double> visible_probabilities(const Model& model, const std::
 
 /// log Σ_{v,h} exp(−E(v,h)) over all 2^(D+L) joint states.
 inline double log_z_joint(const Model& model) {
-  require_tiny(model);
+  require_enumerable(model.n_visible + model.n_hidden, "log Z over (v,h)");
   const Params p(model);
   const std::uint64_t n_v = std::uint64_t{1} << p.n_visible;
   const std::uint64_t n_h = std::uint64_t{1} << p.n_hidden;
@@ -176,7 +177,7 @@ inline double log_z_joint(const Model& model) {
 
 /// log Σ_h exp(cᵀh) Π_i (1 + exp(b_i + W_{i,:}h)): v summed out analytically.
 inline double log_z_enumerate_hidden(const Model& model) {
-  require_tiny(model);
+  require_enumerable(model.n_hidden, "log Z over h");
   const Params p(model);
   std::vector<double> terms;
   for (std::uint64_t hs = 0; hs < (std::uint64_t{1} << p.n_hidden); ++hs) {
@@ -191,7 +192,7 @@ inline double log_z_enumerate_hidden(const Model& model) {
 
 /// log Σ_v exp(−F(v)): h summed out analytically.
 inline double log_z_enumerate_visible(const Model& model) {
-  require_tiny(model);
+  require_enumerable(model.n_visible, "log Z over v");
   const Params p(model);
   std::vector<double> terms;
   for (std::uint64_t vs = 0; vs < (std::uint64_t{1} << p.n_visible); ++vs)
@@ -285,7 +286,7 @@ inline Moments model_moments(const Model& model) {
 
 /// The same moments as Σ_{v,h} p(v,h)·(v, h, v hᵀ), written independently as a cross-check.
 inline Moments model_moments_joint(const Model& model) {
-  require_tiny(model);
+  require_enumerable(model.n_visible + model.n_hidden, "moments over (v,h)");
   const Params p(model);
   const double log_z = log_z_joint(model);
   Moments m(p.n_visible, p.n_hidden);
@@ -306,7 +307,8 @@ inline Gradient log_likelihood_gradient(const Model& model, const Dataset& data)
 
 /// One block-Gibbs sweep v → h → v' as a 2^D × 2^D matrix, T[v][v'] = Σ_h p(h|v) p(v'|h).
 inline std::vector<double> gibbs_transition(const Model& model) {
-  require_tiny(model);
+  // 2^D × 2^D entries, each a sum over 2^L hidden states.
+  require_enumerable(2 * model.n_visible + model.n_hidden, "the Gibbs transition matrix");
   const Params p(model);
   const std::size_t n_v = std::size_t{1} << p.n_visible, n_h = std::size_t{1} << p.n_hidden;
   // p(h|v) and p(v|h) as products of independent Bernoulli units.
