@@ -19,6 +19,7 @@
 #include "rbm/error.hpp"
 #include "rbm/model.hpp"
 #include "tests/support/device.hpp"
+#include "tests/support/logz_models.hpp"
 
 namespace rbm::test {
 namespace {
@@ -33,33 +34,6 @@ double tolerance(double log_z) {
   return kLogZRel * std::max(1.0, std::fabs(log_z));
 }
 
-struct Inputs {
-  const char* name;
-  int n_visible;
-  int n_hidden;
-  double weight_scale;  // W ~ N(0, scale²)
-  double bias_scale;    // b, c ~ N(bias_mean, bias_scale²)
-  double bias_mean;
-  std::uint64_t seed;
-};
-
-std::string describe(const Inputs& in) {
-  std::ostringstream out;
-  out << in.name << ": D=" << in.n_visible << " L=" << in.n_hidden << " W~N(0," << in.weight_scale
-      << "²) b,c~N(" << in.bias_mean << "," << in.bias_scale << "²) seed=" << in.seed;
-  return out.str();
-}
-
-Model random_model(const Inputs& in) {
-  Model model = Model::zeros(in.n_visible, in.n_hidden);
-  std::mt19937_64 rng(in.seed);
-  std::normal_distribution<double> weight(0.0, in.weight_scale);
-  std::normal_distribution<double> bias(in.bias_mean, in.bias_scale);
-  for (float& w : model.weights) w = static_cast<float>(weight(rng));
-  for (float& b : model.visible_bias) b = static_cast<float>(bias(rng));
-  for (float& c : model.hidden_bias) c = static_cast<float>(bias(rng));
-  return model;
-}
 
 class CudaLogZModels : public CudaTestWithParam<Inputs> {};
 

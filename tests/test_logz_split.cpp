@@ -22,6 +22,7 @@
 #include "cuda/logz_math.hpp"
 #include "rbm/engine.hpp"
 #include "rbm/model.hpp"
+#include "tests/support/logz_models.hpp"
 
 namespace rbm::test {
 namespace {
@@ -225,35 +226,6 @@ Emulation emulate(const Model& original, std::uint64_t tiles_per_chunk = 2) {
   out.total = total;
   out.log_z = lz::log_sum_value(total);
   return out;
-}
-
-// ---- Random models ---------------------------------------------------------------------------
-struct Inputs {
-  const char* name;
-  int n_visible;
-  int n_hidden;
-  double weight_scale;  // W ~ N(0, scale²)
-  double bias_scale;    // b, c ~ N(bias_mean, bias_scale²)
-  double bias_mean;
-  std::uint64_t seed;
-};
-
-std::string describe(const Inputs& in) {
-  std::ostringstream out;
-  out << in.name << ": D=" << in.n_visible << " L=" << in.n_hidden << " W~N(0," << in.weight_scale
-      << "²) b,c~N(" << in.bias_mean << "," << in.bias_scale << "²) seed=" << in.seed;
-  return out.str();
-}
-
-Model random_model(const Inputs& in) {
-  Model model = Model::zeros(in.n_visible, in.n_hidden);
-  std::mt19937_64 rng(in.seed);
-  std::normal_distribution<double> weight(0.0, in.weight_scale);
-  std::normal_distribution<double> bias(in.bias_mean, in.bias_scale);
-  for (float& w : model.weights) w = static_cast<float>(weight(rng));
-  for (float& b : model.visible_bias) b = static_cast<float>(bias(rng));
-  for (float& c : model.hidden_bias) c = static_cast<float>(bias(rng));
-  return model;
 }
 
 double cpu_log_z(const Model& model) {

@@ -1,0 +1,264 @@
+// tests/test_sampler.cpp — the block-Gibbs sampler (Engine::sample) against the exact p(v).
+//
+// A tiny model (D = 6, 64 visible states) is sampled long, and the histogram of the samples is
+// compared with the exact distribution by a chi-square goodness-of-fit test whose threshold
+// comes from the chi-square distribution at a fixed small false-positive rate. Samples are
+// either one per independent chain after burn-in (exactly independent) or thinned samples of
+// fewer chains; in both cases the exact mixing of the chain (the 64×64 Gibbs transition matrix,
+// raised to the burn-in and thinning powers) is checked first, so a failure is the sampler's and
+// not the test's. Inverse temperature β must sample the model with every parameter times β, and
+// the same seed must give the same samples.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "rbm/rbm.hpp"
+#include "tests/support/brute_force.hpp"
+
+namespace rbm::test {
+namespace {
+
+// False-positive rate of each goodness-of-fit test: 1e-4, i.e. z = Φ⁻¹(1 − 1e-4) = 3.7190.
+constexpr double kFalsePositiveZ = 3.7190164854556804;
+// Bins whose expected count is below this are pooled (the usual validity rule of the χ² test).
+constexpr double kMinExpectedCount = 5;
+// The samples are drawn from the exact distribution up to the chain's distance from
+// stationarity after burn-in, max_v TV(T^burn_in(v,·), p); at ≤ 1e-6 its effect on counts of
+// N ≤ 10^5 samples (≤ 0.1 per bin) is far below their Poisson noise (≥ √5).
+constexpr double kMaxBurnInDistance = 1e-6;
+// Thinned samples of one chain are dependent through max_v TV(T^thinning(v,·), p); at ≤ 1e-3
+// the variance inflation of the counts (≈ 1 + 2·1e-3) is negligible for the test.
+constexpr double kMaxThinningDistance = 1e-3;
+
+/// χ²_k quantile at 1 − α by the Wilson–Hilferty cube-root normal approximation:
+/// k·(1 − 2/(9k) + z·√(2/(9k)))³ (accurate to ≲ 1% of the quantile for k ≥ 3 at this z).
+double chi_square_quantile(int dof, double z) {
+  const double a = 2.0 / (9.0 * dof);
+  return dof * std::pow(1.0 - a + z * std::sqrt(a), 3);
+}
+
+struct GoodnessOfFit {
+  double statistic = 0;
+  int dof = 0;
+  double threshold = 0;
+  std::string report;  // the worst bins, for failure messages
+};
+
+/// Pearson's χ² of `counts` (N samples in all) against probabilities `expected`, after pooling
+/// the bins with expected counts < kMinExpectedCount into one (joined with the next smallest
+/// bin while the pool itself is still below the limit).
+GoodnessOfFit chi_square_test(const std::vector<double>& expected,
+                              const std::vector<std::size_t>& counts,
+                              std::size_t n_samples) {
+  std::vector<std::size_t> order(expected.size());
+  for (std::size_t s = 0; s < order.size(); ++s) order[s] = s;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return expected[a] < expected[b]; });
+  const double n = static_cast<double>(n_samples);
+  std::vector<double> bin_expected, bin_observed;
+  std::vector<std::string> bin_names;
+  double pool_expected = 0, pool_observed = 0;
+  std::size_t next = 0;
+  while (next < order.size() && (expected[order[next]] * n < kMinExpectedCount ||
+                                 (pool_expected > 0 && pool_expected < kMinExpectedCount))) {
+    pool_expected += expected[order[next]] * n;
+    pool_observed += static_cast<double>(counts[order[next]]);
+    ++next;
+  }
+  if (pool_expected > 0) {
+    bin_expected.push_back(pool_expected);
+    bin_observed.push_back(pool_observed);
+    bin_names.push_back("pool of " + std::to_string(next) + " states");
+  }
+  for (; next < order.size(); ++next) {
+    bin_expected.push_back(expected[order[next]] * n);
+    bin_observed.push_back(static_cast<double>(counts[order[next]]));
+    bin_names.push_back("v=" + std::to_string(order[next]));
+  }
+  GoodnessOfFit fit;
+  std::vector<std::pair<double, std::size_t>> contributions;
+  for (std::size_t b = 0; b < bin_expected.size(); ++b) {
+    const double term = std::pow(bin_observed[b] - bin_expected[b], 2) / bin_expected[b];
+    fit.statistic += term;
+    contributions.emplace_back(term, b);
+  }
+  fit.dof = static_cast<int>(bin_expected.size()) - 1;
+  fit.threshold = chi_square_quantile(fit.dof, kFalsePositiveZ);
+  std::sort(contributions.rbegin(), contributions.rend());
+  std::ostringstream report;
+  report << "chi2 = " << fit.statistic << " with " << fit.dof << " dof, threshold " << fit.threshold
+         << "; largest terms:";
+  for (std::size_t r = 0; r < std::min<std::size_t>(4, contributions.size()); ++r) {
+    const std::size_t b = contributions[r].second;
+    report << " [" << bin_names[b] << " observed " << bin_observed[b] << " expected "
+           << bin_expected[b] << "]";
+  }
+  fit.report = report.str();
+  return fit;
+}
+
+/// max over start states v of the total-variation distance of T^t(v,·) from p.
+double worst_distance_after(const Model& model, int sweeps) {
+  const std::vector<double> t = gibbs_transition(model);
+  const std::vector<double> p = visible_distribution(model);
+  const std::size_t n = p.size();
+  std::vector<double> power(n * n, 0.0);  // T^0 = I
+  for (std::size_t a = 0; a < n; ++a) power[a * n + a] = 1;
+  for (int step = 0; step < sweeps; ++step) {
+    std::vector<double> next(n * n, 0.0);
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t c = 0; c < n; ++c)
+        for (std::size_t b = 0; b < n; ++b) next[a * n + b] += power[a * n + c] * t[c * n + b];
+    power.swap(next);
+  }
+  double worst = 0;
+  for (std::size_t a = 0; a < n; ++a) {
+    double tv = 0;
+    for (std::size_t b = 0; b < n; ++b) tv += 0.5 * std::abs(power[a * n + b] - p[b]);
+    worst = std::max(worst, tv);
+  }
+  return worst;
+}
+
+/// Histogram over the 2^D visible states (bit i of the index is v_i).
+std::vector<std::size_t> histogram(const Dataset& samples) {
+  std::vector<std::size_t> counts(std::size_t{1} << samples.n_visible, 0);
+  for (std::size_t n = 0; n < samples.n_samples; ++n) {
+    std::size_t state = 0;
+    for (int i = 0; i < samples.n_visible; ++i)
+      state |= static_cast<std::size_t>(samples.at(n, i)) << i;
+    ++counts[state];
+  }
+  return counts;
+}
+
+struct Inputs {
+  double scale;  // parameters ~ N(0, scale²)
+  std::uint64_t model_seed;
+  float beta;
+  int n_chains;
+  int burn_in;
+  int thinning;
+  int samples_per_chain;
+  std::uint64_t seed;  // the sampler's
+};
+
+std::string describe(const Inputs& in) {
+  std::ostringstream out;
+  out << "D=6 L=4 scale=" << in.scale << " model_seed=" << in.model_seed << " beta=" << in.beta
+      << " chains=" << in.n_chains << " burn_in=" << in.burn_in << " thinning=" << in.thinning
+      << " samples_per_chain=" << in.samples_per_chain << " seed=" << in.seed;
+  return out.str();
+}
+
+constexpr int kD = 6, kL = 4;
+
+class Sampler : public ::testing::TestWithParam<Inputs> {};
+
+TEST_P(Sampler, MatchesExactDistribution) {
+  const Inputs in = GetParam();
+  SCOPED_TRACE(describe(in));
+  const Model model = make_random_model(kD, kL, in.scale, in.model_seed);
+  // The contract: samples from exp(−βE), i.e. the model with every parameter times β.
+  const Model target = scaled(model, in.beta);
+
+  // Preconditions on the exact chain, so that the χ² test is valid for this configuration.
+  ASSERT_LE(worst_distance_after(target, in.burn_in), kMaxBurnInDistance)
+      << "burn-in too short for this model: the test, not the sampler, is wrong";
+  if (in.samples_per_chain > 1) {
+    ASSERT_LE(worst_distance_after(target, in.thinning), kMaxThinningDistance)
+        << "thinning too small for nearly independent samples";
+  }
+
+  SampleOptions options;
+  options.n_chains = in.n_chains;
+  options.burn_in = in.burn_in;
+  options.thinning = in.thinning;
+  options.samples_per_chain = in.samples_per_chain;
+  options.beta = in.beta;
+  options.seed = in.seed;
+  Engine engine(BackendKind::cpu);
+  const Dataset samples = engine.sample(model, options);
+  ASSERT_EQ(samples.n_visible, kD);
+  ASSERT_EQ(samples.n_samples, static_cast<std::size_t>(in.n_chains) * in.samples_per_chain);
+  ASSERT_NO_THROW(samples.validate());
+
+  const GoodnessOfFit fit =
+      chi_square_test(visible_distribution(target), histogram(samples), samples.n_samples);
+  std::cout << "[ Sampler  ] " << describe(in) << ": " << fit.report << "\n";
+  EXPECT_LE(fit.statistic, fit.threshold) << fit.report;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SamplerTiny,
+    Sampler,
+    ::testing::Values(
+        // scale, model seed, β, chains, burn-in, thinning, samples/chain, seed
+        Inputs{1.0, 1, 1.0f, 40000, 100, 1, 1, 11},   // independent chains
+        Inputs{1.0, 2, 1.0f, 200, 100, 10, 200, 12},  // thinned chains
+        Inputs{0.7, 3, 2.0f, 40000, 100, 1, 1, 13},   // β = 2: the doubled model
+        Inputs{1.0, 4, 0.5f, 40000, 100, 1, 1, 14},   // β = 1/2: the halved model
+        Inputs{1.0, 5, 0.0f, 40000, 10, 1, 1, 15}),   // β = 0: uniform over all 2^D
+    [](const ::testing::TestParamInfo<Inputs>& info) {
+      return "case" + std::to_string(info.index) + "_beta" +
+             std::to_string(static_cast<int>(info.param.beta * 10)) + "tenths";
+    });
+
+TEST(SamplerDeterminism, SameSeedSameSamplesOtherSeedOthers) {
+  const Model model = make_random_model(kD, kL, 1.0, 7);
+  SampleOptions options;
+  options.n_chains = 64;
+  options.burn_in = 20;
+  options.thinning = 3;
+  options.samples_per_chain = 5;
+  options.seed = 42;
+  Engine engine(BackendKind::cpu);
+  const Dataset first = engine.sample(model, options);
+  const Dataset again = engine.sample(model, options);
+  EXPECT_EQ(first.values, again.values) << "same seed, different samples";
+  Engine other_engine(BackendKind::cpu);
+  EXPECT_EQ(other_engine.sample(model, options).values, first.values)
+      << "same seed, different samples from a second Engine";
+  options.seed = 43;
+  EXPECT_NE(engine.sample(model, options).values, first.values) << "seeds 42 and 43 agree";
+}
+
+TEST(SamplerDeterminism, InitialStatesAreUsed) {
+  // A model with two modes, all-off and all-on, that block-Gibbs cannot leave: from all-on the
+  // hidden field is −120 + 6·40 = 120 and the visible field −20 + 40 = 20; from all-off they are
+  // −120 and −20. A unit flips with probability ≤ σ(−20) ≈ 2e-9 per sweep, so each chain must
+  // stay where its initial row put it.
+  constexpr int kModes = 8;
+  Model model = Model::zeros(kD, 1);
+  for (int i = 0; i < kD; ++i) {
+    model.weights[i] = 40.0f;
+    model.visible_bias[i] = -20.0f;
+  }
+  model.hidden_bias[0] = -120.0f;
+  SampleOptions options;
+  options.n_chains = kModes;
+  options.burn_in = 5;
+  options.samples_per_chain = 2;
+  options.init.n_visible = kD;
+  options.init.n_samples = kModes;
+  for (int c = 0; c < kModes; ++c)
+    for (int i = 0; i < kD; ++i) options.init.values.push_back(c % 3 == 0 ? 1 : 0);
+  Engine engine(BackendKind::cpu);
+  const Dataset samples = engine.sample(model, options);
+  ASSERT_EQ(samples.n_samples, static_cast<std::size_t>(kModes) * 2);
+  // Chain-major: chain c's samples are rows 2c and 2c + 1.
+  for (std::size_t n = 0; n < samples.n_samples; ++n)
+    for (int i = 0; i < kD; ++i)
+      EXPECT_EQ(samples.at(n, i), (n / 2) % 3 == 0 ? 1 : 0) << "row " << n << " unit " << i;
+  // A wrong number of initial rows is rejected.
+  options.n_chains = kModes + 1;
+  EXPECT_THROW(engine.sample(model, options), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace rbm::test
