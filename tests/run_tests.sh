@@ -4,6 +4,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$here/examples/ensure_deps.sh"
+# Python's safetensors reads our model files in one test (skipped when it cannot be installed).
+python3 -c "import safetensors.numpy" 2>/dev/null ||
+  python3 -m pip install -q safetensors numpy 2>/dev/null || echo "rbm: python safetensors unavailable"
 build="${RBM_BUILD_DIR:-$here/build}"
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release ${RBM_CMAKE_ARGS:-}
 cmake --build "$build" -j "$(nproc)"
