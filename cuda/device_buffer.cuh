@@ -50,14 +50,18 @@ class DeviceBuffer {
 
   void copy_from_host(const T* host, std::size_t count, cudaStream_t stream) {
     resize(count);
-    if (count) RBM_CUDA_CHECK(cudaMemcpyAsync(data_, host, count * sizeof(T), cudaMemcpyHostToDevice, stream));
+    if (count)
+      RBM_CUDA_CHECK(
+          cudaMemcpyAsync(data_, host, count * sizeof(T), cudaMemcpyHostToDevice, stream));
   }
   void copy_from_host(const std::vector<T>& host, cudaStream_t stream) {
     copy_from_host(host.data(), host.size(), stream);
   }
   /// Stream-ordered; the caller synchronizes before reading `host`.
   void copy_to_host(T* host, cudaStream_t stream) const {
-    if (size_) RBM_CUDA_CHECK(cudaMemcpyAsync(host, data_, size_ * sizeof(T), cudaMemcpyDeviceToHost, stream));
+    if (size_)
+      RBM_CUDA_CHECK(
+          cudaMemcpyAsync(host, data_, size_ * sizeof(T), cudaMemcpyDeviceToHost, stream));
   }
 
  private:

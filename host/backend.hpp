@@ -80,8 +80,7 @@ class Backend {
                                         const LogZOptions& options) = 0;
   virtual std::vector<double> free_energy(const Model& model, const ResidentData& data) = 0;
   virtual double reconstruction_error(const Model& model, const ResidentData& data) = 0;
-  virtual std::vector<float> hidden_probabilities(const Model& model,
-                                                  const ResidentData& data) = 0;
+  virtual std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) = 0;
   virtual std::vector<float> visible_probabilities(const Model& model,
                                                    const std::vector<float>& hidden) = 0;
   virtual Dataset sample(const Model& model, const SampleOptions& options) = 0;

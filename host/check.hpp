@@ -17,8 +17,8 @@ std::string concat(const Parts&... parts) {
 }  // namespace rbm::detail
 
 /// Throws rbm::InvalidArgument with the message built from the remaining arguments.
-#define RBM_EXPECTS(cond, ...)                                                   \
-  do {                                                                           \
+#define RBM_EXPECTS(cond, ...)                                                     \
+  do {                                                                             \
     if (!(cond)) throw ::rbm::InvalidArgument(::rbm::detail::concat(__VA_ARGS__)); \
   } while (0)
 

@@ -34,7 +34,6 @@ double tolerance(double log_z) {
   return kLogZRel * std::max(1.0, std::fabs(log_z));
 }
 
-
 class CudaLogZModels : public CudaTestWithParam<Inputs> {};
 
 TEST_P(CudaLogZModels, MatchesCpuFloat64) {

@@ -10,7 +10,8 @@ namespace rbm::test {
 class CudaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!cuda_available()) GTEST_SKIP() << "no CUDA device (or built without CUDA): GPU test skipped";
+    if (!cuda_available())
+      GTEST_SKIP() << "no CUDA device (or built without CUDA): GPU test skipped";
   }
 };
 
@@ -19,7 +20,8 @@ template <typename Param>
 class CudaTestWithParam : public ::testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
-    if (!cuda_available()) GTEST_SKIP() << "no CUDA device (or built without CUDA): GPU test skipped";
+    if (!cuda_available())
+      GTEST_SKIP() << "no CUDA device (or built without CUDA): GPU test skipped";
   }
 };
 
