@@ -25,6 +25,9 @@ logz="$build/bench/bench_logz"
 "$logz" --backend cuda --D 784 --L 36 --scale 0.1 --repeat 1 | tee -a "$results"
 "$logz" --backend cpu --D 784 --L 20 --scale 0.1 --repeat 3 | tee -a "$results"
 
+# The FP32 GEMM rate that the training floor is counted against.
+[ -x "$build/bench/sgemm_peak" ] && "$build/bench/sgemm_peak" --mnk 8192,8192,8192 --mnk 100,500,784 | tee -a "$results"
+
 train="$build/bench/bench_train"
 if [ -x "$train" ]; then
   data_args=()
