@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.hpp"
 #include "rbm/engine.hpp"
 #include "rbm/error.hpp"
 #include "rbm/io.hpp"
@@ -121,15 +122,6 @@ rbm::Model random_model(
   return model;
 }
 
-std::string utc_date() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 double pairs_of(const rbm::Model& m) {
   return std::ldexp(static_cast<double>(std::max(m.n_visible, m.n_hidden)),
                     std::min(m.n_visible, m.n_hidden));
@@ -184,7 +176,7 @@ void measure(rbm::Engine& engine,
     }
   }
   line["device"] = engine.device_name();
-  line["date"] = utc_date();
+  line["date"] = rbm::bench::utc_date();
   std::cout << line.dump() << std::endl;
 }
 

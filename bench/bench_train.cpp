@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.hpp"
 #include "rbm/rbm.hpp"
 
 namespace {
@@ -114,15 +115,6 @@ Options parse(int argc, char** argv) {
   if (o.n_models < 1 || o.epochs < 1 || o.repeat < 1 || o.batch_size < 1 || o.cd_steps < 1)
     usage("--models, --epochs, --repeat, --B and --k must be >= 1");
   return o;
-}
-
-std::string utc_date() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 rbm::Dataset random_binary(std::size_t n, int d, std::uint64_t seed) {
@@ -246,7 +238,7 @@ int main(int argc, char** argv) {
       line["tflops"] = flops / seconds * 1e-12;
       line["reconstruction_error"] = last_error;
       line["device"] = engine.device_name();
-      line["date"] = utc_date();
+      line["date"] = rbm::bench::utc_date();
       std::cout << line.dump() << std::endl;
     }
   } catch (const rbm::Error& e) {
