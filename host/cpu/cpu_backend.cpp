@@ -28,7 +28,7 @@ const CpuData& as_cpu(const ResidentData& data) {
 
 /// Buffers of one training step, reused across steps.
 struct StepWorkspace {
-  std::vector<float> p0, h, pv, x, ph, uniforms_scratch, grad_w, grad_b, grad_c;
+  std::vector<float> p0, h, pv, x, ph, recon, grad_w, grad_b, grad_c;
 };
 
 /// Per-model state that persists across steps: momentum velocities, PCD chains, RNG offset.
@@ -131,7 +131,7 @@ double train_step(Model& m,
     hidden_probs(m, ws.x.data(), rows, ws.ph.data(), pool);
     sample_into(ws.ph.data(), u, ws.h.data(), hidden_count, pool);
     // Mean-field reconstruction of the data (the chains' Pv says nothing about V0).
-    std::vector<float>& recon = ws.uniforms_scratch;
+    std::vector<float>& recon = ws.recon;
     recon.resize(static_cast<std::size_t>(batch_size) * D);
     visible_probs(m, ws.p0.data(), batch_size, recon.data(), pool);
     reconstruction = mean_squared_difference(v0, recon.data(), recon.size());
