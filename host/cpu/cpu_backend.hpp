@@ -39,7 +39,7 @@ class CpuBackend final : public Backend {
   ThreadPool pool_;
 };
 
-/// Exact log Z of one model on the CPU (host/cpu/cpu_logz.cpp). `done`/`total` feed progress.
+/// Exact log Z of one model on the CPU (host/cpu/cpu_logz.cpp), reporting to options.progress.
 LogZResult cpu_exact_log_z(const Model& model, const LogZOptions& options, ThreadPool& pool);
 
 }  // namespace rbm::detail
