@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.hpp"
+
 namespace {
 
 void check(cudaError_t status, const char* what) {
@@ -30,15 +32,6 @@ void check(cublasStatus_t status, const char* what) {
     std::fprintf(stderr, "sgemm_peak: %s: cuBLAS status %d\n", what, static_cast<int>(status));
     std::exit(1);
   }
-}
-
-std::string utc_date() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 struct Shape {
@@ -124,7 +117,7 @@ int main(int argc, char** argv) {
       line["seconds"] = best_ms * 1e-3;
       line["tflops"] = flops / (best_ms * 1e-3) * 1e-12;
       line["device"] = props.name;
-      line["date"] = utc_date();
+      line["date"] = rbm::bench::utc_date();
       std::cout << line.dump() << std::endl;
     }
     cudaFree(a);

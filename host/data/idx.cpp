@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "host/check.hpp"
+#include "host/data/gz_file.hpp"
 #include "rbm/dataset.hpp"
 
 namespace rbm {
@@ -23,21 +24,10 @@ std::string hex32(std::uint32_t value) {
   return text;
 }
 
-/// A read-only gzFile that closes itself. zlib passes files without a gzip header through.
+/// Binary reads from a gzip or plain file.
 class GzReader {
  public:
-  explicit GzReader(const std::string& path) : path_(path) {
-    errno = 0;
-    file_ = gzopen(path.c_str(), "rb");
-    if (file_ == nullptr) {
-      RBM_THROW(IoError, "'", path,
-                "': cannot open: ", errno != 0 ? std::strerror(errno) : "out of memory");
-    }
-    gzbuffer(file_, 1 << 17);  // larger than the 8 KiB default: fewer syscalls on 47 MB files
-  }
-  ~GzReader() { gzclose(file_); }
-  GzReader(const GzReader&) = delete;
-  GzReader& operator=(const GzReader&) = delete;
+  explicit GzReader(const std::string& path) : file_(path) {}
 
   /// Reads up to `count` bytes; fewer only at the end of the file. Throws on a corrupt stream.
   std::size_t read(std::uint8_t* out, std::size_t count) {
@@ -45,18 +35,14 @@ class GzReader {
     while (done < count) {
       // gzread takes an unsigned count and returns an int: stay well below INT_MAX per call.
       const auto chunk = static_cast<unsigned>(std::min<std::size_t>(count - done, 1u << 30));
-      const int got = gzread(file_, out + done, chunk);
+      const int got = gzread(file_.get(), out + done, chunk);
       if (got < 0) {
-        int code = 0;
-        const char* message = gzerror(file_, &code);
-        if (code == Z_BUF_ERROR) {
-          RBM_THROW(IoError, "'", path_, "': truncated: the compressed stream ends early after ",
+        std::string message;
+        if (file_.error(message) == Z_BUF_ERROR) {
+          RBM_THROW(IoError, "'", path(), "': truncated: the compressed stream ends early after ",
                     done, " of ", count, " bytes");
         }
-        // zlib prefixes some messages with the path; drop it, ours leads.
-        std::string text = message != nullptr ? message : "unknown error";
-        if (text.rfind(path_ + ": ", 0) == 0) text.erase(0, path_.size() + 2);
-        RBM_THROW(IoError, "'", path_, "': read error: ", text);
+        RBM_THROW(IoError, "'", path(), "': read error: ", message);
       }
       if (got == 0) break;
       done += static_cast<std::size_t>(got);
@@ -76,18 +62,17 @@ class GzReader {
       bytes.resize(old_size + want);
       const std::size_t got = read(bytes.data() + old_size, want);
       if (got < want) {
-        RBM_THROW(IoError, "'", path_, "': truncated: expected ", count, " bytes of ", what,
+        RBM_THROW(IoError, "'", path(), "': truncated: expected ", count, " bytes of ", what,
                   ", got ", old_size + got);
       }
     }
     return bytes;
   }
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return file_.path(); }
 
  private:
-  std::string path_;
-  gzFile file_ = nullptr;
+  detail::GzFile file_;
 };
 
 /// Big-endian uint32s from the first bytes of an IDX header.

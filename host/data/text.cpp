@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "host/check.hpp"
+#include "host/data/gz_file.hpp"
 #include "rbm/dataset.hpp"
 
 namespace rbm {
@@ -21,43 +22,24 @@ std::string shown(const char* first, const char* last) {
   return std::string(first, first + longest) + "...";
 }
 
-/// zlib's message without the "<path>: " it prefixes to some errors.
-std::string zlib_message(const std::string& path, const char* message) {
-  const std::string text = message != nullptr ? message : "unknown error";
-  return text.rfind(path + ": ", 0) == 0 ? text.substr(path.size() + 2) : text;
-}
-
 /// Reads a gzip or plain text file line by line, counting lines for error messages.
 class LineReader {
  public:
-  explicit LineReader(const std::string& path) : path_(path) {
-    errno = 0;
-    file_ = gzopen(path.c_str(), "rb");
-    if (file_ == nullptr) {
-      RBM_THROW(IoError, "'", path,
-                "': cannot open: ", errno != 0 ? std::strerror(errno) : "out of memory");
-    }
-    gzbuffer(file_, 1 << 17);
-  }
-  ~LineReader() { gzclose(file_); }
-  LineReader(const LineReader&) = delete;
-  LineReader& operator=(const LineReader&) = delete;
+  explicit LineReader(const std::string& path) : file_(path) {}
 
   /// The next line without its "\n" or "\r\n"; false at the end of the file.
   bool next(std::string& line) {
     line.clear();
     char chunk[8192];
     for (;;) {
-      if (gzgets(file_, chunk, sizeof chunk) == nullptr) {
-        int code = 0;
-        const char* message = gzerror(file_, &code);
+      if (gzgets(file_.get(), chunk, sizeof chunk) == nullptr) {
+        std::string message;
+        const int code = file_.error(message);
         if (code == Z_BUF_ERROR) {
-          RBM_THROW(IoError, "'", path_, "': truncated: the compressed stream ends early in line ",
-                    line_number_ + 1);
+          RBM_THROW(IoError, "'", file_.path(),
+                    "': truncated: the compressed stream ends early in line ", line_number_ + 1);
         }
-        if (code != Z_OK) {
-          RBM_THROW(IoError, "'", path_, "': read error: ", zlib_message(path_, message));
-        }
+        if (code != Z_OK) RBM_THROW(IoError, "'", file_.path(), "': read error: ", message);
         if (line.empty()) return false;
         break;  // a last line without "\n"
       }
@@ -74,11 +56,10 @@ class LineReader {
 
   std::size_t line_number() const { return line_number_; }
   /// "'<path>' line N" for messages.
-  std::string where() const { return detail::concat("'", path_, "' line ", line_number_); }
+  std::string where() const { return detail::concat("'", file_.path(), "' line ", line_number_); }
 
  private:
-  std::string path_;
-  gzFile file_ = nullptr;
+  detail::GzFile file_;
   std::size_t line_number_ = 0;
 };
 
