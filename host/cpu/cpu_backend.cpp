@@ -127,8 +127,8 @@ double train_step(Model& m,
   hidden_probs(m, v0, batch_size, ws.p0.data(), pool);
   double reconstruction = 0;
   if (params.persistent) {
-    std::copy(state.chains.begin(), state.chains.end(), ws.x.begin());
-    hidden_probs(m, ws.x.data(), rows, ws.ph.data(), pool);
+    // X starts as the chains; ws.x is first written at t = 1, so read the chains in place.
+    hidden_probs(m, state.chains.data(), rows, ws.ph.data(), pool);
     sample_into(ws.ph.data(), u, ws.h.data(), hidden_count, pool);
     // Mean-field reconstruction of the data (the chains' Pv says nothing about V0).
     std::vector<float>& recon = ws.recon;
@@ -182,7 +182,7 @@ double train_step(Model& m,
   update(m.hidden_bias, state.velocity_c, ws.grad_c, 0.0f);
 
   // 6. PCD chains move on.
-  if (params.persistent) std::copy(ws.x.begin(), ws.x.end(), state.chains.begin());
+  if (params.persistent) std::swap(state.chains, ws.x);  // same size; ws.x is rewritten next step
   return reconstruction;
 }
 
