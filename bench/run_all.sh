@@ -16,17 +16,23 @@ mkdir -p "$out_dir"
 
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 ${RBM_CMAKE_ARGS:-}
 cmake --build "$build" -j "$(nproc)"
-(cd "$build" && ctest --output-on-failure -j 4) | tee "$out_dir/ctest.log" | tail -5
+# A failing test is reported but does not stop the measurements (the log comes back in full).
+(cd "$build" && RBM_REQUIRE_GPU=1 ctest --output-on-failure --timeout 300 -j 4) >"$out_dir/ctest.log" 2>&1 ||
+  echo "ctest: FAILURES, see $out_dir/ctest.log"
+tail -3 "$out_dir/ctest.log"
+
+# One measurement: its JSON lines go to $results; a failure is reported and the rest still runs.
+measure() { "$@" | tee -a "$results" || echo "FAILED ($?): $*"; }
 
 logz="$build/bench/bench_logz"
 # Exact log Z at D = 784 (issue 3): small-weight and unit-scale models, reference where cheap.
-"$logz" --backend cuda --D 784 --L 16,20,24,28 --scale 0.01,0.1,1 --repeat 3 --reference | tee -a "$results"
-"$logz" --backend cuda --D 784 --L 32 --scale 0.01,0.1,1 --repeat 2 | tee -a "$results"
-"$logz" --backend cuda --D 784 --L 36 --scale 0.1 --repeat 1 | tee -a "$results"
-"$logz" --backend cpu --D 784 --L 20 --scale 0.1 --repeat 3 | tee -a "$results"
+measure "$logz" --backend cuda --D 784 --L 16,20,24,28 --scale 0.01,0.1,1 --repeat 3 --reference
+measure "$logz" --backend cuda --D 784 --L 32 --scale 0.01,0.1,1 --repeat 2
+measure "$logz" --backend cuda --D 784 --L 36 --scale 0.1 --repeat 1
+measure "$logz" --backend cpu --D 784 --L 20 --scale 0.1 --repeat 3
 
 # The FP32 GEMM rate that the training floor is counted against.
-[ -x "$build/bench/sgemm_peak" ] && "$build/bench/sgemm_peak" --mnk 8192,8192,8192 --mnk 100,500,784 | tee -a "$results"
+[ -x "$build/bench/sgemm_peak" ] && measure "$build/bench/sgemm_peak" --mnk 8192,8192,8192 --mnk 100,500,784
 
 train="$build/bench/bench_train"
 if [ -x "$train" ]; then
@@ -34,7 +40,16 @@ if [ -x "$train" ]; then
   [ -d "$mnist" ] && data_args=(--data mnist --mnist-dir "$mnist")
   for args in "--L 500 --B 100 --k 1" "--L 500 --B 100 --k 10" "--L 500 --B 1000 --k 1" \
               "--L 4096 --B 1000 --k 1" "--L 64 --B 100 --k 1 --models 1" "--L 64 --B 100 --k 1 --models 32"; do
-    "$train" --backend cuda "${data_args[@]}" $args | tee -a "$results"
+    measure "$train" --backend cuda "${data_args[@]}" $args
   done
+fi
+
+# Plain PyTorch on the same GPU (the issues' baselines, measured again here), when torch is there.
+if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  torch_args=(--mnist-dir "$mnist")
+  measure python3 "$here/bench/torch_baseline.py" logz --L 20,24 --scale 0.1 --repeat 3
+  measure python3 "$here/bench/torch_baseline.py" train --L 500 --B 100,1000 --k 1 --graph "${torch_args[@]}"
+  measure python3 "$here/bench/torch_baseline.py" train --L 500 --B 100 --k 10 --graph "${torch_args[@]}"
+  measure python3 "$here/bench/torch_baseline.py" train --L 4096 --B 1000 --k 1 "${torch_args[@]}"
 fi
 echo "results: $results"

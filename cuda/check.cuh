@@ -40,6 +40,9 @@ namespace rbm::cuda {
 #define RBM_CUBLAS_CHECK(call)                                                                   \
   do {                                                                                           \
     const cublasStatus_t rbm_status_ = (call);                                                   \
+    if (rbm_status_ == CUBLAS_STATUS_ALLOC_FAILED)                                               \
+      RBM_THROW(::rbm::OutOfMemory, "cuBLAS could not allocate device memory in ", #call, " (",  \
+                __FILE__, ":", __LINE__, ")");                                                   \
     if (rbm_status_ != CUBLAS_STATUS_SUCCESS)                                                    \
       RBM_THROW(::rbm::CudaError, "cuBLAS error ", static_cast<int>(rbm_status_), " in ", #call, \
                 " (", __FILE__, ":", __LINE__, ")");                                             \

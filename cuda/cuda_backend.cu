@@ -137,13 +137,15 @@ class Repeater {
   }
 
  private:
-  /// A CUDA error while capturing (e.g. a library call that cannot be captured) means: run
-  /// eagerly; a genuine error then surfaces from the eager run.
+  /// A CUDA error or failed allocation while capturing (e.g. a library call that cannot be
+  /// captured) means: run eagerly; a genuine error then surfaces from the eager run.
   template <typename Record>
   static GraphExec capture(cudaStream_t stream, const Record& record) {
     try {
       return capture_graph(stream, record);
     } catch (const CudaError&) {
+      return {};
+    } catch (const OutOfMemory&) {
       return {};
     }
   }
@@ -398,7 +400,8 @@ class CudaBackend final : public detail::Backend {
 
  private:
   /// Runs an operation on this backend's device; CUDA failures are rethrown with the operation
-  /// named, after the stream has drained so that no queued work outlives its buffers.
+  /// named, after the stream has drained. (The operation's buffers are freed while unwinding,
+  /// before the drain; that is safe because cudaFree waits for the device's queued work.)
   template <typename F>
   auto guarded(const char* operation, F&& body) -> decltype(body()) {
     const std::string prefix = std::string("CUDA backend, ") + operation + ": ";
@@ -644,52 +647,55 @@ class CudaBackend final : public detail::Backend {
   }
 
   std::vector<float> hidden_probabilities_impl(const Model& model, const CudaData& data) {
-    cudaStream_t stream = ctx_.stream();
-    const int D = model.n_visible, L = model.n_hidden;
-    const std::size_t N = data.n_samples, chunk = chunk_rows(N, D, L);
-    DeviceModels params({&model}, stream);
-    DeviceBuffer<float> v(chunk * D), hidden(chunk * L);
-    std::vector<float> out(N * L);
-    ctx_.set_tf32(false);
-    for (std::size_t begin = 0; begin < N; begin += chunk) {
-      const int rows = static_cast<int>(std::min(chunk, N - begin));
-      launch_gather_rows(data.values.data(), D, nullptr, N, nullptr, begin, rows, 1, v.data(),
-                         stream);
-      gemm_xw(ctx_, rows, L, D, v.data(), params.w.data(), hidden.data(), {}, 1);
-      launch_sigmoid_sample(hidden.data(), params.c.data(), 0, rows, L, 1, nullptr, {}, nullptr,
-                            nullptr, stream);
-      RBM_CUDA_CHECK(cudaMemcpyAsync(out.data() + begin * L, hidden.data(),
-                                     static_cast<std::size_t>(rows) * L * sizeof(float),
-                                     cudaMemcpyDeviceToHost, stream));
-    }
-    ctx_.synchronize("hidden_probabilities");
-    return out;
+    return probabilities(model, data.n_samples, /*of_hidden=*/true,
+                         [&](std::size_t begin, int rows, float* visible, cudaStream_t stream) {
+                           launch_gather_rows(data.values.data(), model.n_visible, nullptr,
+                                              data.n_samples, nullptr, begin, rows, 1, visible,
+                                              stream);
+                         });
   }
 
   std::vector<float> visible_probabilities_impl(const Model& model,
                                                 const std::vector<float>& hidden_host) {
+    const std::size_t L = model.n_hidden;
+    return probabilities(
+        model, hidden_host.size() / L, /*of_hidden=*/false,
+        [&](std::size_t begin, int rows, float* hidden, cudaStream_t stream) {
+          RBM_CUDA_CHECK(cudaMemcpyAsync(hidden, hidden_host.data() + begin * L,
+                                         rows * L * sizeof(float), cudaMemcpyHostToDevice, stream));
+        });
+  }
+
+  /// P(h=1|v) (of_hidden) or P(v=1|h) for n rows, chunk by chunk: load(begin, rows, given,
+  /// stream) puts the given layer's rows [begin, begin+rows) on the device.
+  template <typename Load>
+  std::vector<float> probabilities(const Model& model,
+                                   std::size_t n,
+                                   bool of_hidden,
+                                   const Load& load) {
     cudaStream_t stream = ctx_.stream();
     const int D = model.n_visible, L = model.n_hidden;
-    const std::size_t N = hidden_host.size() / L;
-    std::vector<float> out(N * D);
-    if (N == 0) return out;
-    const std::size_t chunk = chunk_rows(N, D, L);
+    const int given_cols = of_hidden ? D : L, out_cols = of_hidden ? L : D;
+    std::vector<float> out(n * out_cols);
+    if (n == 0) return out;
+    const std::size_t chunk = chunk_rows(n, D, L);
     DeviceModels params({&model}, stream);
-    DeviceBuffer<float> hidden(chunk * L), visible(chunk * D);
+    DeviceBuffer<float> given(chunk * given_cols), fields(chunk * out_cols);
     ctx_.set_tf32(false);
-    for (std::size_t begin = 0; begin < N; begin += chunk) {
-      const int rows = static_cast<int>(std::min(chunk, N - begin));
-      RBM_CUDA_CHECK(cudaMemcpyAsync(hidden.data(), hidden_host.data() + begin * L,
-                                     static_cast<std::size_t>(rows) * L * sizeof(float),
-                                     cudaMemcpyHostToDevice, stream));
-      gemm_xwt(ctx_, rows, D, L, hidden.data(), params.w.data(), visible.data(), {}, 1);
-      launch_sigmoid_sample(visible.data(), params.b.data(), 0, rows, D, 1, nullptr, {}, nullptr,
-                            nullptr, stream);
-      RBM_CUDA_CHECK(cudaMemcpyAsync(out.data() + begin * D, visible.data(),
-                                     static_cast<std::size_t>(rows) * D * sizeof(float),
+    for (std::size_t begin = 0; begin < n; begin += chunk) {
+      const int rows = static_cast<int>(std::min(chunk, n - begin));
+      load(begin, rows, given.data(), stream);
+      if (of_hidden)
+        gemm_xw(ctx_, rows, L, D, given.data(), params.w.data(), fields.data(), {}, 1);
+      else
+        gemm_xwt(ctx_, rows, D, L, given.data(), params.w.data(), fields.data(), {}, 1);
+      launch_sigmoid_sample(fields.data(), of_hidden ? params.c.data() : params.b.data(), 0, rows,
+                            out_cols, 1, nullptr, {}, nullptr, nullptr, stream);
+      RBM_CUDA_CHECK(cudaMemcpyAsync(out.data() + begin * out_cols, fields.data(),
+                                     static_cast<std::size_t>(rows) * out_cols * sizeof(float),
                                      cudaMemcpyDeviceToHost, stream));
     }
-    ctx_.synchronize("visible_probabilities");
+    ctx_.synchronize(of_hidden ? "hidden_probabilities" : "visible_probabilities");
     return out;
   }
 

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <string>
 #include <vector>
@@ -341,12 +342,11 @@ __global__ void __launch_bounds__(kThreads, 2) split_product_kernel(const MainAr
     const float* x_src = x_thread + kt * (kKTileUnits * kTilePrefixes);
     cp_async16(&sh.xs[buf][tid * 4], x_src);
     cp_async16(&sh.xs[buf][kThreads * 4 + tid * 4], x_src + kThreads * 4);
-    const std::uint32_t choice =
-        (((plan.slow_mask >> (tid / 32)) << 1) | (plan.flip_mask >> (tid / 32)));
+    const std::uint32_t choice = lz::staged_tables(plan, tid / 32);
     const std::uint32_t y_k = static_cast<std::uint32_t>(kt) * kKTileUnits * y_row + y_thread;
 #pragma unroll
     for (int m = 0; m < 4; ++m) {
-      const std::uint32_t table = (choice >> (8 * m)) & 3u;  // slow and flip never both set
+      const std::uint32_t table = (choice >> (8 * m)) & 3u;
       cp_async16(&sh.ys[buf][m * kThreads * 4 + tid * 4],
                  a.y_tables + (y_k + 8 * m * y_row + table * a.y_table_stride));
     }
@@ -474,6 +474,16 @@ class EventPair {
   cudaEvent_t events_[2] = {nullptr, nullptr};
 };
 
+/// Waits for `stream` when an exception leaves the scope (a failed check, a throwing progress
+/// callback), so that no queued kernel outlives the workspace it reads.
+struct DrainOnThrow {
+  cudaStream_t stream;
+  int uncaught = std::uncaught_exceptions();
+  ~DrainOnThrow() {
+    if (std::uncaught_exceptions() > uncaught) cudaStreamSynchronize(stream);
+  }
+};
+
 struct ChunkLayout {
   std::uint64_t tiles_per_chunk = 1;
   std::uint64_t n_chunks = 1;
@@ -515,6 +525,7 @@ std::vector<LogZResult> exact_log_z(const std::vector<Model>& models,
   results.reserve(models.size());
   DeviceBuffer<unsigned char> own_workspace;
   DeviceBuffer<unsigned char>& workspace = caller_workspace ? *caller_workspace : own_workspace;
+  const DrainOnThrow drain{stream};  // destroyed before own_workspace, which queued work reads
   const double n_models = static_cast<double>(models.size());
 
   for (std::size_t m = 0; m < models.size(); ++m) {

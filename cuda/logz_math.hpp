@@ -304,6 +304,14 @@ struct alignas(16) KTilePlan {
   std::uint32_t flip_mask = 0;     ///< unit u reads the "down" suffix table
 };
 
+/// Which suffix table (0 up, 1 down, 2 raw field) the kernel stages for the k-tile rows r0,
+/// r0 + 8, r0 + 16, r0 + 24: two bits per row, row r0 + 8m at bits 8m and 8m + 1. Shared with
+/// the CPU emulation so that the tests check the kernel's own mapping.
+RBM_HD std::uint32_t staged_tables(const KTilePlan& plan, int r0) {
+  constexpr std::uint32_t kEveryEighth = 0x01010101u;
+  return ((plan.flip_mask >> r0) & kEveryEighth) | (((plan.slow_mask >> r0) & kEveryEighth) << 1);
+}
+
 /// log2 bounds of the running product since the last extraction.
 struct ScheduleState {
   float lo = 0;
@@ -335,8 +343,10 @@ RBM_HD KTilePlan schedule_ktile(ScheduleState& state,
       group_lo[g] += lo2[u];
       group_hi[g] += hi2[u];
       group_slow[g] = group_slow[g] || slow[u];
-      if (slow[u]) plan.slow_mask |= 1u << u;
-      if (flip[u]) plan.flip_mask |= 1u << u;
+      if (slow[u])  // a slow unit reads raw fields, so it is never also flipped
+        plan.slow_mask |= 1u << u;
+      else if (flip[u])
+        plan.flip_mask |= 1u << u;
     }
     tile_lo += group_lo[g];
     tile_hi += group_hi[g];

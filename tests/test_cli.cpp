@@ -87,7 +87,7 @@ TEST_F(CliTest, TrainEvalLogzOnBarsAndStripes) {
 TEST_F(CliTest, SeedSweepSavesAllModels) {
   const std::string model = path("sweep.safetensors");
   const CliRun train = run_cli(
-      "train --data bas:2 --hidden 3 --pcd 1 --epochs 5 --batch 2 --models 3 "
+      "train --data bas:2 --hidden 3 --pcd 1 --epochs 5 --batch 2 --models 3 --math tf32 "
       "--backend cpu --out " +
       model);
   ASSERT_EQ(train.status, 0) << train.output;
@@ -110,6 +110,10 @@ TEST_F(CliTest, ErrorsNameTheProblem) {
               path("x.safetensors"));  // neither --cd nor --pcd
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("--cd"), std::string::npos) << r.output;
+
+  r = run_cli("train --data bas:3 --hidden 4 --cd 1 --math fp16 --out " + path("x.safetensors"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("fp16"), std::string::npos) << r.output;
 
   r = run_cli("train --data bas:3 --hidden 4 --cd 1 --batch 100 --out " + path("x.safetensors"));
   EXPECT_NE(r.status, 0);

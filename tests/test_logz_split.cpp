@@ -63,14 +63,15 @@ struct StateOps {
   const float* tables;  // [3][Dpad][Qpad], at this state's suffix column
   const float* ones;    // [Dpad]
   std::size_t table_stride, row;
-  int unit0 = 0;  // first unit of the current k-tile
-  std::uint32_t choice_slow = 0, choice_flip = 0;
+  int unit0 = 0;       // first unit of the current k-tile
+  lz::KTilePlan plan;  // the current k-tile's: which suffix table each unit reads
   float prod = 1;
   int exponent = 0;
   int extractions = 0;
 
   float y(int i, int u) const {
-    const int table = ((choice_slow >> u) & 1u) ? 2 : ((choice_flip >> u) & 1u) ? 1 : 0;
+    // Unit u is staged row u of the k-tile: row r0 + 8m with r0 = u % 8, m = u / 8.
+    const int table = (lz::staged_tables(plan, u % 8) >> (8 * (u / 8))) & 3u;
     return tables[table * table_stride + static_cast<std::size_t>(i) * row];
   }
   void extract() {
@@ -202,8 +203,7 @@ Emulation emulate(const Model& original, std::uint64_t tiles_per_chunk = 2) {
                            qpad};
               for (int kt = 0; kt < g.n_ktiles; ++kt) {
                 ops.unit0 = kt * lz::kKTileUnits;
-                ops.choice_slow = ktiles[kt].slow_mask;
-                ops.choice_flip = ktiles[kt].flip_mask;
+                ops.plan = ktiles[kt];
                 lz::run_ktile(ktiles[kt], ops);
               }
               const std::uint64_t prefix = (tile << V) | static_cast<std::uint64_t>(v);

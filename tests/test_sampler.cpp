@@ -155,6 +155,9 @@ std::string describe(const Inputs& in) {
       << " samples_per_chain=" << in.samples_per_chain << " seed=" << in.seed;
   return out.str();
 }
+void PrintTo(const Inputs& in, std::ostream* out) {
+  *out << describe(in);
+}
 
 constexpr int kD = 6, kL = 4;
 

@@ -76,6 +76,7 @@ void print(const CommonOptions& common, const json& record, const std::string& t
 // ---- rbm train ---------------------------------------------------------------------------------
 struct TrainOptions {
   std::string data, out = "model.safetensors";
+  std::string math = "fp32";
   int hidden = 0, cd = 0, pcd = 0, models = 1;
   rbm::TrainConfig config;
 };
@@ -85,6 +86,7 @@ int run_train(const CommonOptions& common, TrainOptions& o) {
     throw rbm::InvalidArgument("give exactly one of --cd K or --pcd K");
   o.config.cd_steps = o.cd > 0 ? o.cd : o.pcd;
   o.config.persistent = o.pcd > 0;
+  o.config.use_tf32 = o.math == "tf32";
   const auto start = Clock::now();
   const rbm::Dataset data = rbm::load_dataset(o.data);
   rbm::Engine engine = make_engine(common);
@@ -245,7 +247,9 @@ int main(int argc, char** argv) {
   train_cmd
       ->add_option("--models", train.models, "train M models with seeds seed..seed+M-1 together")
       ->check(CLI::PositiveNumber);
-  train_cmd->add_flag("--tf32", train.config.use_tf32, "CUDA: TF32 tensor-core GEMMs");
+  train_cmd->add_option("--math", train.math, "GEMM arithmetic: fp32, or tf32 (CUDA tensor cores)")
+      ->check(CLI::IsMember({"fp32", "tf32"}))
+      ->capture_default_str();
   train_cmd->add_option("--out", train.out, "model file (safetensors)")->capture_default_str();
 
   EvalOptions logz;

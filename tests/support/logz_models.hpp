@@ -2,6 +2,7 @@
 // weights and biases drawn at a given scale, with a description for failure messages.
 #pragma once
 #include <cstdint>
+#include <ostream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -25,6 +26,11 @@ inline std::string describe(const Inputs& in) {
   out << in.name << ": D=" << in.n_visible << " L=" << in.n_hidden << " W~N(0," << in.weight_scale
       << "²) b,c~N(" << in.bias_mean << "," << in.bias_scale << "²) seed=" << in.seed;
   return out.str();
+}
+
+/// How gtest prints an Inputs parameter (test listings, failures): its description, not bytes.
+inline void PrintTo(const Inputs& in, std::ostream* out) {
+  *out << describe(in);
 }
 
 inline Model random_model(const Inputs& in) {
