@@ -32,14 +32,19 @@ measure "$logz" --backend cuda --D 784 --L 36 --scale 0.1 --repeat 1
 measure "$logz" --backend cpu --D 784 --L 20 --scale 0.1 --repeat 3
 
 # The FP32 GEMM rate that the training floor is counted against.
-[ -x "$build/bench/sgemm_peak" ] && measure "$build/bench/sgemm_peak" --mnk 8192,8192,8192 --mnk 100,500,784
+# Then the GEMMs of one CD step at L = 500 (fields 500×B×784, visible 784×B×500, gradient
+# 500×784×B), B = 100 and 1000: their sum is the cuBLAS part of a step.
+[ -x "$build/bench/sgemm_peak" ] && measure "$build/bench/sgemm_peak" --tf32 --mnk 8192,8192,8192 \
+  --mnk 500,100,784 --mnk 784,100,500 --mnk 500,784,100 \
+  --mnk 500,1000,784 --mnk 784,1000,500 --mnk 500,784,1000
 
 train="$build/bench/bench_train"
 if [ -x "$train" ]; then
   data_args=()
   [ -d "$mnist" ] && data_args=(--data mnist --mnist-dir "$mnist")
   for args in "--L 500 --B 100 --k 1" "--L 500 --B 100 --k 10" "--L 500 --B 1000 --k 1" \
-              "--L 4096 --B 1000 --k 1" "--L 64 --B 100 --k 1 --models 1" "--L 64 --B 100 --k 1 --models 32"; do
+              "--L 4096 --B 1000 --k 1" "--L 64 --B 100 --k 1 --models 1" "--L 64 --B 100 --k 1 --models 32" \
+              "--L 500 --B 100 --k 1 --pcd" "--L 500 --B 100 --k 1 --tf32" "--L 500 --B 1000 --k 1 --tf32"; do
     measure "$train" --backend cuda "${data_args[@]}" $args
   done
 fi
@@ -51,5 +56,17 @@ if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
   measure python3 "$here/bench/torch_baseline.py" train --L 500 --B 100,1000 --k 1 --graph "${torch_args[@]}"
   measure python3 "$here/bench/torch_baseline.py" train --L 500 --B 100 --k 10 --graph "${torch_args[@]}"
   measure python3 "$here/bench/torch_baseline.py" train --L 4096 --B 1000 --k 1 "${torch_args[@]}"
+fi
+
+# Last, memcheck over the GPU tests (bounded: the figures above are already saved). Tests that
+# provoke failed allocations or cancel on purpose are left out: memcheck reports those as errors.
+if command -v compute-sanitizer >/dev/null; then
+  if timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 "$build/tests/rbm_tests" \
+      --gtest_filter='CudaLogZ*:CudaBackend.*-*OutOfDeviceMemory*:*Cancel*' \
+      >"$out_dir/memcheck.log" 2>&1; then
+    echo "memcheck: clean"
+  else
+    echo "memcheck: errors, a failed test or a timeout (status $?); see $out_dir/memcheck.log"
+  fi
 fi
 echo "results: $results"

@@ -1,7 +1,8 @@
 // bench/sgemm_peak.cu — the FLOP floor for bench_train: cuBLAS SGEMM throughput, FP32 (and TF32
-// with --tf32), on an 8192³ problem by default and on any --mnk M,N,K shapes given (e.g. the
-// training step's 100,500,784). One JSON line per shape and mode: task "sgemm", m, n, k, mode,
-// seconds (best of --repeat), tflops, device, date.
+// with --tf32), on random inputs, on an 8192³ problem by default and on any --mnk M,N,K shapes
+// given (column-major m, n, k; e.g. a CD step's field GEMM 500,100,784 and its gradient
+// 500,784,100), whose times add up to the GEMM part of one step. One JSON line per shape and mode:
+// task "sgemm", m, n, k, mode, seconds (best of --repeat), tflops, device, date.
 //
 //   sgemm_peak [--mnk 8192,8192,8192] [--mnk 100,500,784 ...] [--tf32] [--repeat 20]
 #include <cublas_v2.h>
@@ -37,6 +38,19 @@ void check(cublasStatus_t status, const char* what) {
 struct Shape {
   int m, n, k;
 };
+
+/// Uniform values in [-1, 1) from a hash of the index: GEMM throughput on all-zero inputs is
+/// flattering (less switching power, higher sustained clocks).
+__global__ void fill_random(float* x, std::size_t n, unsigned seed) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    unsigned h = static_cast<unsigned>(i) * 2654435761u ^ seed;
+    h ^= h >> 16;
+    h *= 2246822519u;
+    h ^= h >> 13;
+    x[i] = static_cast<float>(h >> 8) * 0x1.0p-23f - 1.0f;
+  }
+}
 
 }  // namespace
 
@@ -81,8 +95,9 @@ int main(int argc, char** argv) {
     check(cudaMalloc(&a, sizeof(float) * s.m * static_cast<size_t>(s.k)), "cudaMalloc A");
     check(cudaMalloc(&b, sizeof(float) * s.k * static_cast<size_t>(s.n)), "cudaMalloc B");
     check(cudaMalloc(&c, sizeof(float) * s.m * static_cast<size_t>(s.n)), "cudaMalloc C");
-    check(cudaMemset(a, 0, sizeof(float) * s.m * static_cast<size_t>(s.k)), "cudaMemset");
-    check(cudaMemset(b, 0, sizeof(float) * s.k * static_cast<size_t>(s.n)), "cudaMemset");
+    fill_random<<<1024, 256>>>(a, static_cast<std::size_t>(s.m) * s.k, 1u);
+    fill_random<<<1024, 256>>>(b, static_cast<std::size_t>(s.k) * s.n, 2u);
+    check(cudaGetLastError(), "fill_random");
     for (bool use_tf32 : modes) {
       const cublasComputeType_t compute =
           use_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
