@@ -61,7 +61,7 @@ fi
 # Last, memcheck over the GPU tests (bounded: the figures above are already saved). Tests that
 # provoke failed allocations or cancel on purpose are left out: memcheck reports those as errors.
 if command -v compute-sanitizer >/dev/null; then
-  if timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 "$build/tests/rbm_tests" \
+  if timeout 150 compute-sanitizer --tool memcheck --error-exitcode 3 "$build/tests/rbm_tests" \
       --gtest_filter='CudaLogZ*:CudaBackend.*-*OutOfDeviceMemory*:*Cancel*' \
       >"$out_dir/memcheck.log" 2>&1; then
     echo "memcheck: clean"
