@@ -20,6 +20,8 @@ const char* to_string(UnitType type) {
       return "spin";
     case UnitType::potts:
       return "potts";
+    case UnitType::potts_off:
+      return "potts-off";
   }
   return "unknown";
 }
@@ -28,7 +30,9 @@ UnitType parse_unit_type(const std::string& text) {
   if (text == "bernoulli") return UnitType::bernoulli;
   if (text == "spin") return UnitType::spin;
   if (text == "potts") return UnitType::potts;
-  RBM_THROW(InvalidArgument, "unknown unit type '", text, "' (expected bernoulli, spin or potts)");
+  if (text == "potts-off") return UnitType::potts_off;
+  RBM_THROW(InvalidArgument, "unknown unit type '", text,
+            "' (expected bernoulli, spin, potts or potts-off)");
 }
 
 Model Model::zeros(int n_visible, int n_hidden) {

@@ -8,12 +8,15 @@
 
 namespace rbm {
 
-/// Values a layer's units take. Only `bernoulli` ({0,1}) is implemented so far; `spin` ({-1,+1})
-/// and `potts` (one-hot hidden layer) are reserved so that files and configs can name them.
-enum class UnitType : std::uint8_t { bernoulli, spin, potts };
+/// Values a layer's units take:
+///  bernoulli  {0,1} each, independently given the other layer;
+///  spin       {-1,+1} each (Ising units);
+///  potts      hidden layer only: exactly one of the L units is on (one-hot, L states);
+///  potts_off  hidden layer only: at most one unit is on (L + 1 states, "all off" included).
+enum class UnitType : std::uint8_t { bernoulli, spin, potts, potts_off };
 
 RBM_EXPORT const char* to_string(UnitType type);
-/// Parses "bernoulli" | "spin" | "potts"; throws InvalidArgument otherwise.
+/// Parses "bernoulli" | "spin" | "potts" | "potts-off"; throws InvalidArgument otherwise.
 RBM_EXPORT UnitType parse_unit_type(const std::string& text);
 
 /// A restricted Boltzmann machine with D visible and L hidden units and energy
