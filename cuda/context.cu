@@ -187,4 +187,21 @@ void gemm_atb(Context& ctx,
           batch);
 }
 
+void gemv(Context& ctx,
+          bool transpose,
+          int m,
+          int n,
+          const float* a,
+          const float* x,
+          float* y,
+          Strides s,
+          int batch) {
+  if (m == 0 || n == 0 || batch == 0) return;
+  // Row-major A[m][n] is column-major Aᵀ (n×m, ld n): A·x is op T on it, Aᵀ·x op N.
+  const float one = 1.0f, zero = 0.0f;
+  RBM_CUBLAS_CHECK(cublasSgemvStridedBatched(ctx.cublas(), transpose ? CUBLAS_OP_N : CUBLAS_OP_T, n,
+                                             m, &one, a, n, s.a, x, 1, s.b, &zero, y, 1, s.c,
+                                             batch));
+}
+
 }  // namespace rbm::cuda

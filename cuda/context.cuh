@@ -162,6 +162,18 @@ void gemm_atb(Context& ctx,
               Strides strides,
               int batch);
 
+/// y[m] = op(A)·x for row-major A [m][n] per model (op = transpose when the flag is set), at the
+/// given element strides (a = A, b = x, c = y).
+void gemv(Context& ctx,
+          bool transpose,
+          int m,
+          int n,
+          const float* a,
+          const float* x,
+          float* y,
+          Strides strides,
+          int batch);
+
 // ---- capture_graph ---------------------------------------------------------------------------
 bool graphs_enabled();
 

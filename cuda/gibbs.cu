@@ -1,23 +1,23 @@
 // cuda/gibbs.cu — fused block-Gibbs kernels (see gibbs.cuh for what each computes).
 //
-// Why fused: between two GEMMs a training step needs bias-add, sigmoid, Bernoulli sampling and
+// Why fused: between two GEMMs a training step needs bias-add, the unit function, sampling and
 // (at t = 1) the reconstruction error of the same elements; one kernel reads the GEMM output
-// once and writes probabilities and samples once. Uniforms are computed in the kernel from
+// once and writes means and samples once. Uniforms are computed in the kernel from
 // (seed, index) with host/common/philox.hpp — one Philox block gives four consecutive indices,
 // so each thread handles the four elements whose uniforms share a block — and are therefore
-// exactly the CPU backend's, whatever the launch geometry. The update kernel does the bias
-// column means and the momentum step for W, b and c in one launch.
+// exactly the CPU backend's, whatever the launch geometry.
 //
-// Arithmetic mirrors host/cpu (clamped logistic, column sums in double — exact for the 0/1
-// columns, in any order — each mean rounded to float, and an uncontracted momentum update:
-// __fmul_rn/__fadd_rn keep nvcc from fusing into FMAs the CPU does not use), so that for equal
-// GEMM outputs the backends agree to the last bit or nearly so.
+// Arithmetic is the CPU backend's: the unit functions, optimizer updates and rounding helpers
+// are the shared host/device headers; column sums run in double (exact for 0/1 and ±1 columns,
+// in any order) with each mean rounded to float. For equal GEMM outputs the backends agree to
+// the last bit or nearly so (expf may differ by an ulp).
 #include <algorithm>
 #include <cub/device/device_radix_sort.cuh>
 #include <limits>
 
 #include "cuda/check.cuh"
 #include "cuda/gibbs.cuh"
+#include "host/common/units.hpp"
 
 namespace rbm::cuda {
 namespace {
@@ -26,18 +26,22 @@ using detail::Philox4;
 using detail::random_block;
 using detail::random_uniform;
 using detail::RandomStream;
+using detail::StepScalars;
 using detail::uniform_from_bits;
+namespace units = detail::units;
 
 constexpr int kThreads = 256;
+constexpr unsigned kMaxGridY = 65535;
 
 unsigned ceil_div(std::size_t n, std::size_t d) {
   return static_cast<unsigned>((n + d - 1) / d);
 }
 
-/// The CPU backend's logistic (host/cpu/cpu_sigmoid.cpp): clamped to ±80 so exp never overflows.
-__device__ __forceinline__ float sigmoid(float x) {
-  x = fminf(fmaxf(x, -80.0f), 80.0f);
-  return 1.0f / (1.0f + expf(-x));
+/// A grid of `blocks` × n_models (blockIdx.y = model), refusing what CUDA cannot launch.
+dim3 model_grid(unsigned blocks, int n_models) {
+  RBM_EXPECTS(n_models >= 1 && static_cast<unsigned>(n_models) <= kMaxGridY,
+              "the CUDA backend runs at most ", kMaxGridY, " models in one call, got ", n_models);
+  return dim3(blocks, static_cast<unsigned>(n_models));
 }
 
 /// Sum of one double per thread over the block, in a fixed tree order (deterministic).
@@ -53,9 +57,15 @@ __device__ double block_sum(double value) {
   return total;  // valid in thread 0
 }
 
+/// First uniform index of a layer for model m (Philox), see Uniforms.
+__device__ std::uint64_t first_uniform(const Uniforms& u) {
+  return u.base + (u.cursor ? u.cursor->offset : 0ull);
+}
+
 // ---- gather ----------------------------------------------------------------------------------
 __global__ void gather_rows_kernel(const std::uint8_t* __restrict__ data,
                                    int n_visible,
+                                   UnitType type,
                                    const std::uint32_t* __restrict__ perm,
                                    std::size_t n_samples,
                                    const StepCursor* cursor,
@@ -70,31 +80,19 @@ __global__ void gather_rows_kernel(const std::uint8_t* __restrict__ data,
   const std::size_t row =
       perm ? perm[m * n_samples + static_cast<std::size_t>(cursor->batch) * rows + r]
            : first_row + r;
-  out[m * per_model + e] = data[row * n_visible + i];
+  out[m * per_model + e] = units::from_bit(type, data[row * n_visible + i]);
 }
 
-// ---- bias + sigmoid + Bernoulli (+ reconstruction partials) ----------------------------------
-struct SigmoidArgs {
-  float* field;
-  const float* bias;
-  std::size_t bias_stride;
-  int rows, cols;
-  float* samples;
-  Uniforms uniforms;
-  const float* target;
-  double* partials;
-};
-
-__global__ void __launch_bounds__(kThreads) sigmoid_sample_kernel(const SigmoidArgs a) {
+// ---- layers: bias + unit function + sampling (+ reconstruction partials) ---------------------
+__global__ void __launch_bounds__(kThreads) layer_kernel(const LayerArgs a) {
   const int m = blockIdx.y;
   const std::size_t n = static_cast<std::size_t>(a.rows) * a.cols;
   const std::size_t model_offset = m * n;
   const Uniforms& u = a.uniforms;
   const bool philox = a.samples && !u.values;
-  // Uniform index of element 0; thread g takes the elements whose indices lie in Philox block
-  // (first / 4) + g, i.e. elements 4g − head .. 4g − head + 3.
-  std::uint64_t first = u.base;
-  if (philox && u.cursor) first += u.cursor->step * u.per_step;
+  // Thread g takes the elements whose uniform indices lie in Philox block (first / 4) + g,
+  // i.e. elements 4g − head .. 4g − head + 3.
+  const std::uint64_t first = philox ? first_uniform(u) : 0;
   const long long head = philox ? static_cast<long long>(first & 3) : 0;
   const std::size_t g = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const long long e0 = 4 * static_cast<long long>(g) - head;
@@ -108,15 +106,16 @@ __global__ void __launch_bounds__(kThreads) sigmoid_sample_kernel(const SigmoidA
       const long long e = e0 + lane;
       if (e < 0 || e >= static_cast<long long>(n)) continue;
       const std::size_t at = model_offset + static_cast<std::size_t>(e);
-      const float p = sigmoid(a.field[at] + a.bias[m * a.bias_stride + col]);
-      a.field[at] = p;
+      const float p = units::on_probability(a.type, a.field[at] + a.bias[m * a.bias_stride + col]);
+      const float mean = a.probabilities ? p : units::mean_from_probability(a.type, p);
+      a.field[at] = mean;
       if (a.samples) {
         const float uniform =
             philox ? uniform_from_bits(bits.v[lane]) : u.values[m * u.values_stride + u.base + e];
-        a.samples[at] = uniform < p ? 1.0f : 0.0f;
+        a.samples[at] = units::sample(a.type, p, uniform);
       }
       if (a.target) {
-        const double d = static_cast<double>(a.target[at]) - p;
+        const double d = static_cast<double>(a.target[at]) - mean;
         squares += d * d;
       }
       col = col + 1 == a.cols ? 0 : col + 1;
@@ -124,28 +123,38 @@ __global__ void __launch_bounds__(kThreads) sigmoid_sample_kernel(const SigmoidA
   }
   if (a.target) {
     const double total = block_sum(squares);
-    if (threadIdx.x == 0) a.partials[static_cast<std::size_t>(m) * gridDim.x + blockIdx.x] = total;
+    if (threadIdx.x == 0)
+      a.recon_partials[static_cast<std::size_t>(m) * gridDim.x + blockIdx.x] = total;
   }
 }
 
-unsigned sigmoid_blocks(int rows, int cols) {
+/// One thread per row of a one-hot layer: units::one_hot_row, with the row's first uniform.
+__global__ void one_hot_kernel(const LayerArgs a) {
+  const int r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= a.rows) return;
+  const int m = blockIdx.y;
+  const std::size_t at = (static_cast<std::size_t>(m) * a.rows + r) * a.cols;
+  const Uniforms& u = a.uniforms;
+  float uniform = 0.0f;
+  if (a.samples) {
+    const std::size_t slot = static_cast<std::size_t>(r) * a.cols;
+    uniform = u.values ? u.values[m * u.values_stride + u.base + slot]
+                       : random_uniform(u.seeds[m], u.stream, u.substream, first_uniform(u) + slot);
+  }
+  units::one_hot_row(a.field + at, a.bias + m * a.bias_stride, a.cols,
+                     a.type == UnitType::potts_off, uniform, a.samples ? a.samples + at : nullptr);
+}
+
+unsigned layer_blocks(int rows, int cols) {
   // One group of four per thread, plus one group for a misaligned head (first % 4 != 0).
   const std::size_t groups = (static_cast<std::size_t>(rows) * cols + 3) / 4 + 1;
   return ceil_div(groups, kThreads);
 }
 
-// ---- update ----------------------------------------------------------------------------------
-/// θ += (velocity = μ·velocity + lr·(grad − decay·θ)), rounded step by step like the CPU.
-__device__ __forceinline__ void momentum_step(
-    float& theta, float& velocity, float grad, const Hyper& h, float decay) {
-  const float g = __fsub_rn(grad, __fmul_rn(decay, theta));
-  velocity = __fadd_rn(__fmul_rn(h.momentum, velocity), __fmul_rn(h.learning_rate, g));
-  theta = __fadd_rn(theta, velocity);
-}
-
-// Bias gradients are column means over B (or R) rows. A block takes kColumnsPerBlock columns
-// and splits the rows into kRowSlices interleaved slices (one warp each, coalesced rows), so a
-// thread sums ~B/8 values instead of B: the reduction is latency-bound, not bandwidth-bound.
+// ---- statistics, centering, update -----------------------------------------------------------
+// Column statistics: a block takes kColumnsPerBlock columns and splits the rows into kRowSlices
+// interleaved slices (one warp each, coalesced rows), so a thread sums ~B/8 values instead of B:
+// the reduction is latency-bound, not bandwidth-bound.
 constexpr int kColumnsPerBlock = 32;
 constexpr int kRowSlices = kThreads / kColumnsPerBlock;
 
@@ -157,45 +166,17 @@ __device__ double slice_sum(const float* x, int rows, int cols, int col, int sli
   return sum;
 }
 
-__global__ void __launch_bounds__(kThreads) update_kernel(const UpdateArgs a, unsigned w_blocks) {
+__global__ void __launch_bounds__(kThreads) statistics_kernel(const UpdateArgs a) {
   const int m = blockIdx.y;
-  const int D = a.n_visible, L = a.n_hidden;
-  const Hyper h = a.hyper[m];
-  if (blockIdx.x < w_blocks) {  // W: elementwise
-    const std::size_t n = static_cast<std::size_t>(D) * L, base = m * n;
-    for (std::size_t e = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < n;
-         e += static_cast<std::size_t>(w_blocks) * blockDim.x) {
-      float theta = a.weights[base + e], velocity = a.velocity_w[base + e];
-      momentum_step(theta, velocity, a.grad_w[base + e], h, h.weight_decay);
-      a.weights[base + e] = theta;
-      a.velocity_w[base + e] = velocity;
-    }
-    return;
-  }
-  const unsigned bias_block = blockIdx.x - w_blocks;
-  if (bias_block == 0 && threadIdx.x == 0) {
-    if (a.recon_sum) {
-      double sum = 0;
-      for (int k = 0; k < a.recon_count; ++k)
-        sum += a.recon_partials[static_cast<std::size_t>(m) * a.recon_count + k];
-      a.recon_sum[m] += sum / (static_cast<double>(a.batch_rows) * D);
-    }
-    // No kernel of this launch reads the cursor, so advancing it here is race-free.
-    if (m == 0 && a.cursor) {
-      a.cursor->step += 1;
-      a.cursor->batch += 1;
-    }
-  }
-  // gb = mean_rows(V0) − mean_rows(X) for columns < D; gc = mean_rows(P0) − mean_rows(Ph) after.
+  const int D = a.n_visible, L = a.n_hidden, B = a.batch_rows, R = a.chain_rows;
   const int lane = threadIdx.x % kColumnsPerBlock, slice = threadIdx.x / kColumnsPerBlock;
-  const int col = static_cast<int>(bias_block) * kColumnsPerBlock + lane;
-  const int B = a.batch_rows, R = a.chain_rows;
+  const int col = static_cast<int>(blockIdx.x) * kColumnsPerBlock + lane;
   const bool visible = col < D;
   const int width = visible ? D : L, j = visible ? col : col - D;
   const float* positive_rows =
-      visible ? a.v0 + m * std::size_t(B) * D : a.p0 + m * std::size_t(B) * L;
+      visible ? a.v0 + m * std::size_t(B) * D : a.m0 + m * std::size_t(B) * L;
   const float* negative_rows =
-      visible ? a.x + m * std::size_t(R) * D : a.ph + m * std::size_t(R) * L;
+      visible ? a.x + m * std::size_t(R) * D : a.mh + m * std::size_t(R) * L;
   __shared__ double sums[2][kRowSlices][kColumnsPerBlock];
   const bool active = col < D + L;
   sums[0][slice][lane] = active ? slice_sum(positive_rows, B, width, j, slice) : 0.0;
@@ -208,20 +189,122 @@ __global__ void __launch_bounds__(kThreads) update_kernel(const UpdateArgs a, un
     negative_sum += sums[1][s][lane];
   }
   // As the CPU: each mean rounded to float, then added in float.
-  const float gradient =
-      __fadd_rn(static_cast<float>(positive_sum / B), static_cast<float>(-negative_sum / R));
-  float* theta = visible ? a.visible_bias + static_cast<std::size_t>(m) * D + j
-                         : a.hidden_bias + static_cast<std::size_t>(m) * L + j;
-  float* velocity = visible ? a.velocity_b + static_cast<std::size_t>(m) * D + j
-                            : a.velocity_c + static_cast<std::size_t>(m) * L + j;
-  float t = *theta, v = *velocity;
-  momentum_step(t, v, gradient, h, 0.0f);
-  *theta = t;
-  *velocity = v;
+  const float positive_mean = static_cast<float>(positive_sum / B);
+  const float gradient = detail::add_rn(positive_mean, static_cast<float>(-negative_sum / R));
+  const StepHyper& h = a.hyper[m];
+  if (visible) {
+    a.grad_b[static_cast<std::size_t>(m) * D + j] = gradient;
+    if (a.visible_means) a.visible_means[static_cast<std::size_t>(m) * D + j] = positive_mean;
+    return;
+  }
+  const std::size_t at = static_cast<std::size_t>(m) * L + j;
+  a.grad_c[at] = gradient;
+  if (a.hidden_means) a.hidden_means[at] = positive_mean;
+  if (a.sparsity) {
+    const float q = a.cursor->steps == 0
+                        ? positive_mean
+                        : detail::moving_average(a.sparsity_q[at], positive_mean,
+                                                 detail::sub_rn(1.0f, h.sparsity_decay));
+    a.sparsity_q[at] = q;
+    a.pull[at] = detail::sparsity_pull(h, q);
+  }
+}
+
+__global__ void center_weights_kernel(const UpdateArgs a) {
+  const int m = blockIdx.y;
+  const int D = a.n_visible, L = a.n_hidden;
+  const std::size_t n = static_cast<std::size_t>(D) * L;
+  const std::size_t e = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (e >= n) return;
+  const std::size_t i = e / L, j = e % L;
+  float& g = a.grad_w[m * n + e];
+  g = detail::centered_weight_gradient(
+      g, a.visible_offsets[m * std::size_t(D) + i], a.hidden_offsets[m * std::size_t(L) + j],
+      a.grad_b[m * std::size_t(D) + i], a.grad_c[m * std::size_t(L) + j]);
+}
+
+/// The optimizer slots of parameter `index` of model m (null beyond the optimizer's slots).
+struct Slots {
+  float* s[2];
+};
+__device__ Slots slots_of(const UpdateArgs& a, int m, std::size_t index, std::size_t per_model) {
+  Slots out{{nullptr, nullptr}};
+  for (int k = 0; k < a.slots; ++k)
+    out.s[k] = a.state + (static_cast<std::size_t>(k) * gridDim.y + m) * per_model + index;
+  return out;
+}
+
+__device__ void step(const UpdateArgs& a,
+                     const StepHyper& h,
+                     const StepScalars& scalars,
+                     float g,
+                     float& theta,
+                     Slots slots) {
+  float unused0 = 0, unused1 = 0;
+  detail::optimizer_step(a.optimizer, h, scalars, g, theta, slots.s[0] ? *slots.s[0] : unused0,
+                         slots.s[1] ? *slots.s[1] : unused1);
+}
+
+__global__ void __launch_bounds__(kThreads) update_kernel(const UpdateArgs a, unsigned w_blocks) {
+  const int m = blockIdx.y;
+  const std::size_t D = a.n_visible, L = a.n_hidden, DL = D * L, P = DL + D + L;
+  const StepHyper h = a.hyper[m];
+  __shared__ StepScalars scalars;
+  if (threadIdx.x == 0) scalars = detail::step_scalars(a.optimizer, h, a.cursor->steps + 1);
+  __syncthreads();
+  if (blockIdx.x < w_blocks) {  // W: elementwise
+    for (std::size_t e = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < DL;
+         e += static_cast<std::size_t>(w_blocks) * blockDim.x) {
+      float sparsity = 0.0f;
+      if (a.sparsity)
+        sparsity = detail::mul_rn(a.pull[m * L + e % L], a.visible_means[m * D + e / L]);
+      float theta = a.weights[m * DL + e];
+      const float g = detail::weight_gradient(h, a.grad_w[m * DL + e], theta, sparsity);
+      step(a, h, scalars, g, theta, slots_of(a, m, e, P));
+      a.weights[m * DL + e] = theta;
+    }
+    return;
+  }
+  // Biases, one element per thread: b (k < D), then c.
+  const std::size_t k = static_cast<std::size_t>(blockIdx.x - w_blocks) * blockDim.x + threadIdx.x;
+  if (k == 0) {
+    if (a.recon_sum) {
+      double sum = 0;
+      for (int p = 0; p < a.recon_count; ++p)
+        sum += a.recon_partials[static_cast<std::size_t>(m) * a.recon_count + p];
+      a.recon_sum[m] += sum / (static_cast<double>(a.batch_rows) * a.n_visible);
+    }
+  }
+  if (k >= D + L) return;
+  if (k < D) {
+    float g = a.grad_b[m * D + k];
+    if (a.centering) g = detail::sub_rn(g, a.correction_b[m * D + k]);
+    step(a, h, scalars, g, a.visible_bias[m * D + k], slots_of(a, m, DL + k, P));
+    if (a.centering)
+      a.visible_offsets[m * D + k] = detail::moving_average(
+          a.visible_offsets[m * D + k], a.visible_means[m * D + k], h.centering_rate);
+    return;
+  }
+  const std::size_t j = k - D;
+  float g = a.grad_c[m * L + j];
+  if (a.centering) g = detail::sub_rn(g, a.correction_c[m * L + j]);
+  if (a.sparsity) g = detail::sub_rn(g, a.pull[m * L + j]);
+  step(a, h, scalars, g, a.hidden_bias[m * L + j], slots_of(a, m, DL + D + j, P));
+  if (a.centering)
+    a.hidden_offsets[m * L + j] = detail::moving_average(
+        a.hidden_offsets[m * L + j], a.hidden_means[m * L + j], h.centering_rate);
+}
+
+/// Advances the cursor after the update (a separate launch: the update's blocks read it).
+__global__ void advance_step_kernel(StepCursor* cursor, std::uint64_t step_uniforms) {
+  cursor->offset += step_uniforms;
+  cursor->steps += 1;
+  cursor->batch += 1;
 }
 
 // ---- chain starts, sample storage, counters, checks ------------------------------------------
 __global__ void init_chains_kernel(const float* bias,
+                                   UnitType type,
                                    const std::uint64_t* seeds,
                                    RandomStream stream,
                                    std::uint32_t substream,
@@ -232,10 +315,10 @@ __global__ void init_chains_kernel(const float* bias,
   const std::size_t e = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (e >= n) return;
   const int m = blockIdx.y;
-  // The CPU's unclamped 1/(1 + e^−b) for PCD starts; 1/2 for the sampler's random starts.
   const float p =
-      bias ? 1.0f / (1.0f + expf(-bias[static_cast<std::size_t>(m) * cols + e % cols])) : 0.5f;
-  x[m * n + e] = random_uniform(seeds[m], stream, substream, e) < p ? 1.0f : 0.0f;
+      bias ? units::on_probability(type, bias[static_cast<std::size_t>(m) * cols + e % cols])
+           : 0.5f;
+  x[m * n + e] = units::sample(type, p, random_uniform(seeds[m], stream, substream, e));
 }
 
 __global__ void store_samples_kernel(
@@ -243,27 +326,29 @@ __global__ void store_samples_kernel(
   const std::size_t e = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (e >= static_cast<std::size_t>(chains) * cols) return;
   const std::size_t c = e / cols, i = e % cols;
-  out[(c * samples_per_chain + sample) * cols + i] = x[e] != 0.0f ? 1 : 0;
+  out[(c * samples_per_chain + sample) * cols + i] = x[e] > 0.0f ? 1 : 0;
 }
 
-__global__ void advance_kernel(StepCursor* cursor) {
-  cursor->step += 1;
+__global__ void advance_kernel(StepCursor* cursor, std::uint64_t per_sweep) {
+  cursor->offset += per_sweep;
 }
 
-__global__ void count_nonfinite_kernel(const float* a0,
+__global__ void count_unhealthy_kernel(const float* a0,
                                        const float* a1,
                                        const float* a2,
                                        std::size_t n0,
                                        std::size_t n1,
                                        std::size_t n2,
+                                       float bound,
                                        unsigned int* counts) {
   const int m = blockIdx.y;
   unsigned int bad = 0;
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
   const std::size_t start = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  for (std::size_t e = start; e < n0; e += stride) bad += !isfinite(a0[m * n0 + e]);
-  for (std::size_t e = start; e < n1; e += stride) bad += !isfinite(a1[m * n1 + e]);
-  for (std::size_t e = start; e < n2; e += stride) bad += !isfinite(a2[m * n2 + e]);
+  // !(|x| <= bound) also counts NaN.
+  for (std::size_t e = start; e < n0; e += stride) bad += !(fabsf(a0[m * n0 + e]) <= bound);
+  for (std::size_t e = start; e < n1; e += stride) bad += !(fabsf(a1[m * n1 + e]) <= bound);
+  for (std::size_t e = start; e < n2; e += stride) bad += !(fabsf(a2[m * n2 + e]) <= bound);
   for (int delta = 16; delta > 0; delta /= 2) bad += __shfl_down_sync(0xffffffffu, bad, delta);
   if (threadIdx.x % 32 == 0 && bad) atomicAdd(&counts[m], bad);  // integer: order-independent
 }
@@ -285,6 +370,7 @@ __global__ void shuffle_keys_kernel(const std::uint64_t* seeds,
 // ---- launchers -------------------------------------------------------------------------------
 void launch_gather_rows(const std::uint8_t* data,
                         int n_visible,
+                        UnitType type,
                         const std::uint32_t* perm,
                         std::size_t n_samples,
                         const StepCursor* cursor,
@@ -295,48 +381,59 @@ void launch_gather_rows(const std::uint8_t* data,
                         cudaStream_t stream) {
   const std::size_t n = static_cast<std::size_t>(rows) * n_visible;
   if (n == 0 || n_models == 0) return;
-  const dim3 grid(ceil_div(n, kThreads), n_models);
-  gather_rows_kernel<<<grid, kThreads, 0, stream>>>(data, n_visible, perm, n_samples, cursor,
-                                                    first_row, rows, out);
+  gather_rows_kernel<<<model_grid(ceil_div(n, kThreads), n_models), kThreads, 0, stream>>>(
+      data, n_visible, type, perm, n_samples, cursor, first_row, rows, out);
   RBM_CUDA_CHECK_LAUNCH(stream);
 }
 
 int recon_partial_count(int rows, int cols) {
-  return static_cast<int>(sigmoid_blocks(rows, cols));
+  return static_cast<int>(layer_blocks(rows, cols));
 }
 
-void launch_sigmoid_sample(float* field,
-                           const float* bias,
-                           std::size_t bias_stride,
-                           int rows,
-                           int cols,
-                           int n_models,
-                           float* samples,
-                           const Uniforms& uniforms,
-                           const float* target,
-                           double* recon_partials,
-                           cudaStream_t stream) {
-  if (rows == 0 || cols == 0 || n_models == 0) return;
-  const SigmoidArgs args{field,   bias,     bias_stride, rows,          cols,
-                         samples, uniforms, target,      recon_partials};
-  const dim3 grid(sigmoid_blocks(rows, cols), n_models);
-  sigmoid_sample_kernel<<<grid, kThreads, 0, stream>>>(args);
+void launch_layer(const LayerArgs& args, int n_models, cudaStream_t stream) {
+  if (args.rows == 0 || args.cols == 0 || n_models == 0) return;
+  if (units::is_one_hot(args.type)) {
+    RBM_EXPECTS(args.target == nullptr, "one-hot layers are never reconstruction targets");
+    one_hot_kernel<<<model_grid(ceil_div(args.rows, kThreads), n_models), kThreads, 0, stream>>>(
+        args);
+  } else {
+    layer_kernel<<<model_grid(layer_blocks(args.rows, args.cols), n_models), kThreads, 0, stream>>>(
+        args);
+  }
+  RBM_CUDA_CHECK_LAUNCH(stream);
+}
+
+void launch_statistics(const UpdateArgs& args, int n_models, cudaStream_t stream) {
+  if (n_models == 0) return;
+  const unsigned blocks =
+      ceil_div(static_cast<std::size_t>(args.n_visible) + args.n_hidden, kColumnsPerBlock);
+  statistics_kernel<<<model_grid(blocks, n_models), kThreads, 0, stream>>>(args);
+  RBM_CUDA_CHECK_LAUNCH(stream);
+}
+
+void launch_center_weights(const UpdateArgs& args, int n_models, cudaStream_t stream) {
+  const std::size_t n = static_cast<std::size_t>(args.n_visible) * args.n_hidden;
+  if (n == 0 || n_models == 0) return;
+  center_weights_kernel<<<model_grid(ceil_div(n, kThreads), n_models), kThreads, 0, stream>>>(args);
   RBM_CUDA_CHECK_LAUNCH(stream);
 }
 
 void launch_update(const UpdateArgs& args, int n_models, cudaStream_t stream) {
   if (n_models == 0) return;
   const std::size_t weights = static_cast<std::size_t>(args.n_visible) * args.n_hidden;
-  // Four weights per thread keeps the grid small for M models; bias columns: see update_kernel.
+  // Four weights per thread keeps the grid small for M models.
   const unsigned w_blocks = std::max(1u, ceil_div(weights, 4 * kThreads));
   const unsigned bias_blocks =
-      ceil_div(static_cast<std::size_t>(args.n_visible) + args.n_hidden, kColumnsPerBlock);
-  const dim3 grid(w_blocks + bias_blocks, n_models);
-  update_kernel<<<grid, kThreads, 0, stream>>>(args, w_blocks);
+      ceil_div(static_cast<std::size_t>(args.n_visible) + args.n_hidden, kThreads);
+  update_kernel<<<model_grid(w_blocks + bias_blocks, n_models), kThreads, 0, stream>>>(args,
+                                                                                       w_blocks);
+  RBM_CUDA_CHECK_LAUNCH(stream);
+  advance_step_kernel<<<1, 1, 0, stream>>>(args.cursor, args.step_uniforms);
   RBM_CUDA_CHECK_LAUNCH(stream);
 }
 
 void launch_init_chains(const float* bias,
+                        UnitType type,
                         const std::uint64_t* seeds,
                         RandomStream stream_id,
                         std::uint32_t substream,
@@ -347,9 +444,8 @@ void launch_init_chains(const float* bias,
                         cudaStream_t stream) {
   const std::size_t n = static_cast<std::size_t>(rows) * cols;
   if (n == 0 || n_models == 0) return;
-  const dim3 grid(ceil_div(n, kThreads), n_models);
-  init_chains_kernel<<<grid, kThreads, 0, stream>>>(bias, seeds, stream_id, substream, rows, cols,
-                                                    x);
+  init_chains_kernel<<<model_grid(ceil_div(n, kThreads), n_models), kThreads, 0, stream>>>(
+      bias, type, seeds, stream_id, substream, rows, cols, x);
   RBM_CUDA_CHECK_LAUNCH(stream);
 }
 
@@ -367,21 +463,22 @@ void launch_store_samples(const float* x,
   RBM_CUDA_CHECK_LAUNCH(stream);
 }
 
-void launch_advance(StepCursor* cursor, cudaStream_t stream) {
-  advance_kernel<<<1, 1, 0, stream>>>(cursor);
+void launch_advance(StepCursor* cursor, std::uint64_t per_sweep, cudaStream_t stream) {
+  advance_kernel<<<1, 1, 0, stream>>>(cursor, per_sweep);
   RBM_CUDA_CHECK_LAUNCH(stream);
 }
 
-void launch_count_nonfinite(const float* const arrays[3],
+void launch_count_unhealthy(const float* const arrays[3],
                             const std::size_t per_model[3],
+                            float bound,
                             int n_models,
                             unsigned int* counts,
                             cudaStream_t stream) {
   const std::size_t largest = std::max({per_model[0], per_model[1], per_model[2]});
   if (largest == 0 || n_models == 0) return;
-  const dim3 grid(std::min(ceil_div(largest, kThreads), 1024u), n_models);
-  count_nonfinite_kernel<<<grid, kThreads, 0, stream>>>(
-      arrays[0], arrays[1], arrays[2], per_model[0], per_model[1], per_model[2], counts);
+  count_unhealthy_kernel<<<model_grid(std::min(ceil_div(largest, kThreads), 1024u), n_models),
+                           kThreads, 0, stream>>>(arrays[0], arrays[1], arrays[2], per_model[0],
+                                                  per_model[1], per_model[2], bound, counts);
   RBM_CUDA_CHECK_LAUNCH(stream);
 }
 
@@ -405,9 +502,8 @@ void Shuffler::run(const std::uint64_t* seeds,
                    std::uint32_t epoch,
                    std::uint32_t* perm,
                    cudaStream_t stream) {
-  const dim3 grid(ceil_div(n_samples_, kThreads), n_models_);
-  shuffle_keys_kernel<<<grid, kThreads, 0, stream>>>(seeds, epoch, n_samples_, keys_.data(),
-                                                     rows_.data());
+  shuffle_keys_kernel<<<model_grid(ceil_div(n_samples_, kThreads), n_models_), kThreads, 0,
+                        stream>>>(seeds, epoch, n_samples_, keys_.data(), rows_.data());
   RBM_CUDA_CHECK_LAUNCH(stream);
   // One sort per model (M calls per epoch, negligible next to the epoch's steps).
   for (int m = 0; m < n_models_; ++m) {

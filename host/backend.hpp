@@ -1,44 +1,57 @@
 // host/backend.hpp — the internal interface every backend (CPU, CUDA) implements.
 //
-// Operations are coarse and math-level (train, log Z, free energy, sampling) so that a device
-// backend can fuse kernels and keep data resident. Algorithms that do not care about the device
-// live above this seam, in engine.cpp.
+// The seam is one epoch over resident training state: a backend owns the state of M models
+// (parameters, optimizer slots, persistent chains, regularizer averages, RNG offset) and runs
+// one epoch with that epoch's hyper-parameters. Everything that does not care about the device
+// lives above the seam, once (host/trainer.cpp: the epoch loop, schedules, metrics, callbacks,
+// early stop, divergence, checkpoints, initial state; host/engine.cpp: validation, β scaling,
+// log Z's reduction to {0,1} units). The arithmetic both backends share is in host/common/.
 //
 // ---- The training contract (both backends implement exactly this; tests compare them) ----
-// Notation: model m, seed s = configs[m].seed, V0 a [B][D] batch of data rows, σ the logistic.
-// Sampling rule everywhere: unit = (u < p) ? 1 : 0 with u a uniform in (0,1].
-// Uniforms come from host/common/philox.hpp: random_uniform(s, RandomStream::gibbs, 0, offset+i)
-// where `offset` starts at 0 and advances, after each mini-batch step, by the count that step
-// consumed, k·R·(L+D) with R = rows of the negative phase (B for CD, n_chains for PCD). Inside a
-// step the layout is: h0 [R][L], then for t = 1..k: v_t [R][D], then (t < k) h_t [R][L].
-// It depends on the model's own seed only, so M models trained together equal M single runs.
-//  1. Positive phase: P0 = σ(V0 W + c).
-//  2. Negative start: CD: X = V0, H = (u < P0).  PCD: X = chains, H = (u < σ(X W + c)).
-//  3. For t = 1..k: Pv = σ(H Wᵀ + b); X = (u < Pv); Ph = σ(X W + c); if t < k: H = (u < Ph).
-//  4. gW = V0ᵀP0 / B - XᵀPh / R - wd·W;  gb = mean_rows(V0) - mean_rows(X);
-//     gc = mean_rows(P0) - mean_rows(Ph).   (wd = weight_decay; biases are not decayed)
-//  5. velocity = momentum·velocity + lr·g (velocity starts at 0); θ += velocity.
+// Notation: model m, seed s, V0 a [B][D] batch of data rows as unit values (a data bit x is
+// 2x − 1 on a spin layer), units as in host/common/units.hpp: for a layer's fields F (bias
+// included) mean(F), p(F) = p(on) and sample(F) with the layer's unit type.
+// Uniforms: random_uniform(s, RandomStream::gibbs, 0, offset + i), where `offset` starts at 0
+// and advances, after each mini-batch step, by the count that step consumed, k·R·(L+D) with
+// R = rows of the negative phase (B for CD, n_chains for PCD) and this epoch's B and k. Inside a
+// step the layout is: h0 [R][L], then for t = 1..k: v_t [R][D], then (t < k) h_t [R][L]; a
+// one-hot row r uses the first uniform of its slot, [r][0]. It depends on the model's own seed
+// only, so M models trained together equal M single runs.
+//  1. Positive phase: M0 = mean_h(V0 W + c).
+//  2. Negative start: CD: X = V0, H = sample_h(V0 W + c).  PCD: X = chains, H = sample_h(X W + c).
+//  3. For t = 1..k: X = sample_v(H Wᵀ + b); Mh = mean_h(X W + c); if t < k: H = sample_h(X W + c).
+//  4. Likelihood statistics: gW = V0ᵀM0 / B − XᵀMh / R; gb = colmean(V0) − colmean(X);
+//     gc = colmean(M0) − colmean(Mh) (column means summed in double, each rounded to float).
+//     Centering (with offsets μ [D], λ [L]): gW ← centered_weight_gradient(gW, μ, λ, gb, gc);
+//     then gb ← gb − gW·λ and gc ← gc − gWᵀ·μ (the centered gradient of the plain parameters).
+//     Sparsity: q ← colmean(M0) at the first step, else moving_average(q, colmean(M0), 1 − d);
+//     gc_j ← gc_j − sparsity_pull(q_j); W's term is sparsity_pull(q_j)·colmean(V0)_i.
+//  5. Every parameter takes optimizer_step with t = steps done + 1: W with weight_gradient
+//     (sparsity, L2 = weight_decay, L1), b and c with their gradients as they are.
+//     Centering offsets then move: μ ← moving_average(μ, colmean(V0), ν),
+//     λ ← moving_average(λ, colmean(M0), ν).
 //  6. PCD: chains = X.
-//  Reconstruction error of the step: CD: mean over [B][D] of (V0 - Pv_{t=1})² (free, already
-//  computed). PCD (whose Pv belongs to the chains): mean over [B][D] of (V0 - σ(P0 Wᵀ + b))².
+//  Reconstruction error of the step: CD: mean over [B][D] of (V0 − mean_v(H₀ Wᵀ + b))², i.e. the
+//  t = 1 visible means (free, already computed). PCD (whose visible means belong to the chains):
+//  mean over [B][D] of (V0 − mean_v(M0 Wᵀ + b))².
 // Epoch e (0-based): rows are visited in the order of a permutation that sorts n = 0..N-1 by
 // (key_n, n) with key_n = random_block(s, RandomStream::shuffle, e, n).v[0]; mini-batches are
 // consecutive runs of B rows of it; the last N mod B rows are dropped (requires B <= N).
-// PCD chains start as (u < σ(b)) with u = random_uniform(s, RandomStream::init, 1, c·D + i),
-// n_chains = config.n_chains or B when 0.
-// Epoch metric: mean over the epoch's steps of the step's reconstruction error.
+// Epoch metric: mean over the epoch's steps of the step's reconstruction error. Health: the
+// count of parameters that are non-finite or larger in magnitude than the plan's bound.
 //
 // ---- Sampling contract ----
-// Parameters scaled by β (W, b, c all multiplied: samples from exp(-β E)).
-// Start: init rows, or v = (u < 0.5) with u = random_uniform(seed, sample, 1, c·D + i).
+// The Engine scales W, b, c by β first (samples from exp(−β E)).
+// Start: init rows, or v = sample_v(0) with u = random_uniform(seed, sample, 1, c·D + i).
 // Sweep t (0-based) uses random_uniform(seed, sample, 0, t·C·(L+D) + i): first h [C][L] from
-// σ(vW + c), then v [C][D] from σ(hWᵀ + b). After burn_in sweeps, every thinning-th sweep
-// appends the C visible rows (chain c's samples: rows c·samples_per_chain + j).
+// sample_h(vW + c), then v [C][D] from sample_v(hWᵀ + b). After burn_in sweeps, every
+// thinning-th sweep appends the C visible rows (chain c's samples: rows c·samples_per_chain + j).
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "host/common/optimizer.hpp"
 #include "rbm/engine.hpp"
 
 namespace rbm::detail {
@@ -48,18 +61,74 @@ struct ResidentData {
   virtual ~ResidentData() = default;
   std::size_t n_samples = 0;
   int n_visible = 0;
+  std::vector<double> bit_means;  ///< fraction of ones per column (centering's starting μ)
+};
+
+/// Fraction of ones per column of `data` (ResidentData::bit_means).
+std::vector<double> column_bit_means(const Dataset& data);
+
+/// What stays fixed while M models train together: it fixes the buffers and the kernel
+/// sequence. Models whose configs agree on all of it form one group (host/trainer.cpp).
+struct TrainSetup {
+  int n_models = 0, n_visible = 0, n_hidden = 0;
+  UnitType visible_type = UnitType::bernoulli, hidden_type = UnitType::bernoulli;
+  bool persistent = false;
+  int chain_rows = 0;      ///< R for PCD
+  int max_batch_size = 0;  ///< the largest B of the run
+  int max_cd_steps = 0;    ///< the largest k of the run
+  Optimizer optimizer = Optimizer::momentum;
+  bool centering = false;
+  bool sparsity = false;
+  bool tf32 = false;
+  std::vector<std::uint64_t> seeds;  ///< [M]
+};
+
+/// The state of M models in host memory, laid out as TrainingCheckpoint::ModelState.
+struct TrainingSnapshot {
+  std::vector<Model> models;
+  std::vector<TrainingCheckpoint::ModelState> states;
+};
+
+/// One epoch's plan: the schedules evaluated for epoch `epoch` (0-based).
+struct EpochPlan {
+  int epoch = 0;
+  int batch_size = 0;
+  int cd_steps = 1;
+  float max_abs_parameter = 0;
+  std::vector<StepHyper> hyper;  ///< [M]
+};
+
+struct EpochReport {
+  std::vector<double> reconstruction_error;  ///< [M]
+  std::vector<std::uint64_t> unhealthy;      ///< [M] parameters non-finite or beyond the bound
+  bool graphs = false;                       ///< CUDA graphs ran the steps
+};
+
+/// A backend's training state of one group; only its backend knows what is inside.
+class TrainingState {
+ public:
+  virtual ~TrainingState() = default;
 };
 
 /// Inputs of one deterministic CD-k step (the test seam: both backends get the same uniforms).
 /// Uniform layout: h0 [B][L], then for t = 1..k: v_t [B][D], and h_t [B][L] for t < k.
 struct CdStepInput {
   const Model* model = nullptr;
-  const std::vector<float>* batch = nullptr;  ///< [B][D] row-major, values 0/1
+  const std::vector<float>* batch = nullptr;  ///< [B][D] row-major, data bits 0/1
   int batch_size = 0;
   int cd_steps = 1;
   float learning_rate = 0;
   float weight_decay = 0;
   const std::vector<float>* uniforms = nullptr;
+};
+
+/// A model reduced to {0,1} units on both layers and oriented so that the hidden layer is the
+/// one to enumerate, in double: log Z = log Σ_h e^{cᵀh} Π_i (1 + e^{b_i + W_i·h}) + log_offset.
+struct EnumerationModel {
+  int n_visible = 0, n_hidden = 0;
+  std::vector<double> weights, visible_bias, hidden_bias;  ///< [D][L], [D], [L]
+  double log_offset = 0;
+  bool enumerated_hidden = true;  ///< the original hidden layer is the enumerated one
 };
 
 class Backend {
@@ -69,20 +138,28 @@ class Backend {
   virtual std::string device_name() const = 0;
 
   virtual std::shared_ptr<const ResidentData> upload(const Dataset& data) = 0;
-  /// Trains `models` in place (the Engine hands in scratch copies and validates inputs).
-  virtual void train(std::vector<Model>& models,
-                     const std::vector<TrainConfig>& configs,
-                     const ResidentData& data,
-                     const EpochCallback& on_epoch) = 0;
+
+  /// Uploads the group's initial state (models and per-model state as built by the trainer,
+  /// or read from a checkpoint).
+  virtual std::unique_ptr<TrainingState> start_training(const TrainSetup& setup,
+                                                        const TrainingSnapshot& initial,
+                                                        const ResidentData& data) = 0;
+  /// One epoch of contract steps 1–6 for every model of the group.
+  virtual EpochReport train_epoch(TrainingState& state, const EpochPlan& plan) = 0;
+  /// The whole current state, or (epoch_start) only the models as they were when the last
+  /// train_epoch began.
+  virtual TrainingSnapshot snapshot(TrainingState& state, bool epoch_start) = 0;
+
   virtual Model cd_step(const CdStepInput& input) = 0;
 
-  virtual std::vector<LogZResult> log_z(const std::vector<Model>& models,
+  virtual std::vector<LogZResult> log_z(const std::vector<EnumerationModel>& models,
                                         const LogZOptions& options) = 0;
   virtual std::vector<double> free_energy(const Model& model, const ResidentData& data) = 0;
   virtual double reconstruction_error(const Model& model, const ResidentData& data) = 0;
   virtual std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) = 0;
   virtual std::vector<float> visible_probabilities(const Model& model,
                                                    const std::vector<float>& hidden) = 0;
+  /// Block-Gibbs chains of the sampling contract; `model` is already scaled by β.
   virtual Dataset sample(const Model& model, const SampleOptions& options) = 0;
 };
 

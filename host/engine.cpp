@@ -2,11 +2,15 @@
 // validation, transactional training, and the device-agnostic pieces above the Backend seam.
 #include "rbm/engine.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "host/backend.hpp"
 #include "host/check.hpp"
+#include "host/common/units.hpp"
+#include "host/enumeration.hpp"
+#include "host/trainer.hpp"
 #ifdef RBM_WITH_CUDA
 #include "cuda/cuda_backend.hpp"
 #endif
@@ -47,6 +51,10 @@ std::size_t cd_step_uniform_count(int batch_size, int n_visible, int n_hidden, i
 
 namespace {
 
+/// Exact log Z's hard limit on the enumerated layer: state indices are 64-bit, and 2^62 states
+/// would take longer than anyone waits.
+constexpr int kMaxLog2States = 62;
+
 std::unique_ptr<detail::Backend> make_backend(BackendKind kind, const EngineOptions& options) {
   if (kind == BackendKind::auto_) kind = cuda_available() ? BackendKind::cuda : BackendKind::cpu;
   if (kind == BackendKind::cpu) return detail::make_cpu_backend(options);
@@ -67,6 +75,16 @@ void expect_same_shape(const Model& model, int n_visible, const char* what) {
 }
 
 }  // namespace
+
+namespace detail {
+std::vector<double> column_bit_means(const Dataset& data) {
+  std::vector<double> means(data.n_visible, 0.0);
+  for (std::size_t n = 0; n < data.n_samples; ++n)
+    for (int i = 0; i < data.n_visible; ++i) means[i] += data.at(n, i);
+  for (double& mean : means) mean /= static_cast<double>(std::max<std::size_t>(data.n_samples, 1));
+  return means;
+}
+}  // namespace detail
 
 // ---- DataHandle ------------------------------------------------------------------------------
 std::size_t DataHandle::n_samples() const {
@@ -105,7 +123,7 @@ DataHandle Engine::upload(const Dataset& data) {
 std::vector<Model> Engine::train(const std::vector<Model>& models,
                                  const std::vector<TrainConfig>& configs,
                                  const DataHandle& data,
-                                 const EpochCallback& on_epoch) {
+                                 const TrainOptions& options) {
   RBM_EXPECTS(!models.empty(), "train: no models given");
   RBM_EXPECTS(configs.size() == 1 || configs.size() == models.size(), "train: ", configs.size(),
               " configs for ", models.size(), " models (give one, or one per model)");
@@ -119,15 +137,23 @@ std::vector<Model> Engine::train(const std::vector<Model>& models,
     RBM_EXPECTS(models[m].n_hidden == models.front().n_hidden, "train: model ", m,
                 " has L=", models[m].n_hidden, " but model 0 has L=", models.front().n_hidden,
                 " (models trained together share one shape)");
-    RBM_EXPECTS(static_cast<std::size_t>(per_model[m].batch_size) <= resident.n_samples,
-                "batch_size ", per_model[m].batch_size, " exceeds the dataset's ",
-                resident.n_samples, " samples");
+    const double largest_batch = per_model[m].batch_size.max_over(std::max(per_model[m].epochs, 1));
+    RBM_EXPECTS(largest_batch <= static_cast<double>(resident.n_samples), "batch_size ",
+                per_model[m].batch_size.to_string(), " exceeds the dataset's ", resident.n_samples,
+                " samples");
   }
-  // Transactional: the backend trains copies; the caller's models are never half-updated.
-  std::vector<Model> scratch = models;
-  backend_->train(scratch, per_model, resident, on_epoch);
-  for (const Model& model : scratch) model.validate();  // NaN here means training diverged
-  return scratch;
+  // Transactional: the backend trains its own copies; the caller's models are never touched.
+  return detail::run_training(*backend_, resident,
+                              detail::initial_checkpoint(models, per_model, resident), options);
+}
+
+std::vector<Model> Engine::train(const std::vector<Model>& models,
+                                 const std::vector<TrainConfig>& configs,
+                                 const DataHandle& data,
+                                 const EpochCallback& on_epoch) {
+  TrainOptions options;
+  options.on_epoch = on_epoch;
+  return train(models, configs, data, options);
 }
 
 Model Engine::train(const Model& model,
@@ -135,6 +161,19 @@ Model Engine::train(const Model& model,
                     const DataHandle& data,
                     const EpochCallback& on_epoch) {
   return train(std::vector<Model>{model}, {config}, data, on_epoch).front();
+}
+
+std::vector<Model> Engine::resume(const TrainingCheckpoint& checkpoint,
+                                  const DataHandle& data,
+                                  const TrainOptions& options) {
+  detail::validate(checkpoint);
+  const detail::ResidentData& resident = data.resident();
+  for (std::size_t m = 0; m < checkpoint.models.size(); ++m) {
+    checkpoint.models[m].validate();
+    validate(checkpoint.configs[m]);
+    expect_same_shape(checkpoint.models[m], resident.n_visible, "the dataset");
+  }
+  return detail::run_training(*backend_, resident, checkpoint, options);
 }
 
 Model Engine::cd_step(const Model& model,
@@ -146,16 +185,17 @@ Model Engine::cd_step(const Model& model,
   RBM_EXPECTS(!batch.empty() && batch.size() % model.n_visible == 0, "cd_step: batch has ",
               batch.size(), " values, not a multiple of D = ", model.n_visible);
   const int batch_size = static_cast<int>(batch.size() / model.n_visible);
+  const int cd_steps = config.cd_steps.at_int(0, config.epochs);
   const std::size_t needed =
-      cd_step_uniform_count(batch_size, model.n_visible, model.n_hidden, config.cd_steps);
+      cd_step_uniform_count(batch_size, model.n_visible, model.n_hidden, cd_steps);
   RBM_EXPECTS(uniforms.size() == needed, "cd_step: ", uniforms.size(),
               " uniforms given, the step needs k*B*(D+L) = ", needed);
   detail::CdStepInput input;
   input.model = &model;
   input.batch = &batch;
   input.batch_size = batch_size;
-  input.cd_steps = config.cd_steps;
-  input.learning_rate = config.learning_rate;
+  input.cd_steps = cd_steps;
+  input.learning_rate = static_cast<float>(config.learning_rate.at(0, config.epochs));
   input.weight_decay = config.weight_decay;
   input.uniforms = &uniforms;
   return backend_->cd_step(input);
@@ -168,21 +208,32 @@ LogZResult Engine::log_z(const Model& model, const LogZOptions& options) {
 std::vector<LogZResult> Engine::log_z(const std::vector<Model>& models,
                                       const LogZOptions& options) {
   RBM_EXPECTS(!models.empty(), "log_z: no models given");
+  const Model& first = models.front();
   for (const Model& model : models) {
     model.validate();
-    RBM_EXPECTS(
-        model.n_visible == models.front().n_visible && model.n_hidden == models.front().n_hidden,
-        "log_z: models of one call share one shape; got ", model.n_visible, "x", model.n_hidden,
-        " and ", models.front().n_visible, "x", models.front().n_hidden);
+    RBM_EXPECTS(model.n_visible == first.n_visible && model.n_hidden == first.n_hidden &&
+                    model.visible_type == first.visible_type &&
+                    model.hidden_type == first.hidden_type,
+                "log_z: models of one call share one shape and unit types; got ", model.n_visible,
+                "x", model.n_hidden, " and ", first.n_visible, "x", first.n_hidden);
   }
-  const int log2_states = std::min(models.front().n_visible, models.front().n_hidden);
-  RBM_EXPECTS(log2_states <= options.max_log2_states, "exact log Z of a ", models.front().n_visible,
-              "x", models.front().n_hidden, " model needs 2^", log2_states, " = ",
-              std::ldexp(1.0, log2_states), " states x ",
-              std::max(models.front().n_visible, models.front().n_hidden),
-              " units; the limit is 2^", options.max_log2_states,
+  std::vector<LogZResult> results;
+  if (detail::units::is_one_hot(first.hidden_type)) {  // L (+1) states: no enumeration needed
+    for (const Model& model : models) results.push_back(detail::one_hot_log_z(model));
+    return results;
+  }
+  const int log2_states = std::min(first.n_visible, first.n_hidden);
+  RBM_EXPECTS(options.max_log2_states <= kMaxLog2States, "LogZOptions::max_log2_states is ",
+              options.max_log2_states, "; exact log Z enumerates at most 2^", kMaxLog2States,
+              " states (2^64 would not even fit the state counter)");
+  RBM_EXPECTS(log2_states <= options.max_log2_states, "exact log Z of a ", first.n_visible, "x",
+              first.n_hidden, " model needs 2^", log2_states, " = ", std::ldexp(1.0, log2_states),
+              " states x ", std::max(first.n_visible, first.n_hidden), " units; the limit is 2^",
+              options.max_log2_states,
               " states (raise LogZOptions::max_log2_states / --max-log2-states)");
-  return backend_->log_z(models, options);
+  std::vector<detail::EnumerationModel> reduced;
+  for (const Model& model : models) reduced.push_back(detail::enumeration_model(model));
+  return backend_->log_z(reduced, options);
 }
 
 std::vector<double> Engine::free_energy(const Model& model, const DataHandle& data) {
@@ -235,7 +286,11 @@ Dataset Engine::sample(const Model& model, const SampleOptions& options) {
                 "sample: ", options.init.n_samples, " initial states for ", options.n_chains,
                 " chains");
   }
-  return backend_->sample(model, options);
+  // Sampling at inverse temperature β: every parameter scaled (exp(−β E)).
+  Model scaled = model;
+  for (auto* params : {&scaled.weights, &scaled.visible_bias, &scaled.hidden_bias})
+    for (float& value : *params) value *= options.beta;
+  return backend_->sample(scaled, options);
 }
 
 }  // namespace rbm

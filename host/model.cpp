@@ -65,9 +65,11 @@ void Model::validate() const {
               visible_bias.size(), " values, expected D = ", n_visible);
   RBM_EXPECTS(hidden_bias.size() == static_cast<std::size_t>(n_hidden), "hidden_bias has ",
               hidden_bias.size(), " values, expected L = ", n_hidden);
-  RBM_EXPECTS(visible_type == UnitType::bernoulli && hidden_type == UnitType::bernoulli,
-              "unit types ", to_string(visible_type), "/", to_string(hidden_type),
-              " are not implemented yet (only bernoulli/bernoulli)");
+  RBM_EXPECTS(visible_type == UnitType::bernoulli || visible_type == UnitType::spin,
+              "visible units must be bernoulli or spin, got ", to_string(visible_type),
+              " (one-hot units are supported in the hidden layer only)");
+  RBM_EXPECTS(hidden_type <= UnitType::potts_off, "unknown hidden unit type ",
+              static_cast<int>(hidden_type));
   expect_finite(weights, "weights");
   expect_finite(visible_bias, "visible_bias");
   expect_finite(hidden_bias, "hidden_bias");

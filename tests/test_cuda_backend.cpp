@@ -288,7 +288,8 @@ TEST_F(CudaBackend, CdStepMatchesCpuWithTheSameUniforms) {
     for (float w : model.weights) max_w = std::max(max_w, static_cast<double>(std::fabs(w)));
     const double margin = std::max(1e-4, 2 * std::max(dp_hidden, dp_visible));
     const ReplayedStep replay =
-        replay_cd_step(model, batch, B, k, config.learning_rate, config.weight_decay, raw, margin);
+        replay_cd_step(model, batch, B, k, static_cast<float>(config.learning_rate.first()),
+                       config.weight_decay, raw, margin);
 
     Engine cpu(BackendKind::cpu), gpu(BackendKind::cuda);
     const Model expected = cpu.cd_step(model, batch, config, replay.uniforms);
@@ -296,7 +297,7 @@ TEST_F(CudaBackend, CdStepMatchesCpuWithTheSameUniforms) {
     // Samples are equal, so gradients differ by the probabilities (≤ dp_hidden per term, two
     // terms) and the B-term gradient GEMMs (γ_B of sums ≤ 1); the update adds a few roundings
     // of |θ| + lr·(|g| + wd·|θ|), |g| ≤ 2.
-    const double lr = config.learning_rate;
+    const double lr = config.learning_rate.first();
     const double grad_bound = 2 * dp_hidden + 2 * dot_bound(B, 1.0);
     const double tol =
         lr * grad_bound + 8 * kU * (1 + max_w + lr * (2 + config.weight_decay * max_w));

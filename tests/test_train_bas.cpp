@@ -130,7 +130,9 @@ Model contract_train(const Model& initial,
   using detail::random_block;
   using detail::random_uniform;
   using detail::RandomStream;
-  const int D = initial.n_visible, L = initial.n_hidden, B = config.batch_size;
+  const int D = initial.n_visible, L = initial.n_hidden, B = config.batch_size.at_int(0, 1);
+  const int cd_steps = config.cd_steps.at_int(0, 1);
+  const double learning_rate = config.learning_rate.first(), momentum = config.momentum.first();
   const int R = config.persistent ? (config.n_chains > 0 ? config.n_chains : B) : B;
   const std::size_t N = data.n_samples;
   std::vector<double> W(initial.weights.begin(), initial.weights.end());
@@ -179,7 +181,7 @@ Model contract_train(const Model& initial,
         for (int j = 0; j < L; ++j)
           h[r * L + j] = u() < (config.persistent ? hidden_prob(x, r, j) : p0[r * L + j]) ? 1 : 0;
       double recon = 0;
-      for (int t = 1; t <= config.cd_steps; ++t) {
+      for (int t = 1; t <= cd_steps; ++t) {
         for (int r = 0; r < R; ++r)
           for (int i = 0; i < D; ++i) {
             const double pv = visible_prob(h, r, i);
@@ -188,7 +190,7 @@ Model contract_train(const Model& initial,
           }
         for (int r = 0; r < R; ++r)
           for (int j = 0; j < L; ++j) ph[r * L + j] = hidden_prob(x, r, j);
-        if (t < config.cd_steps)
+        if (t < cd_steps)
           for (int r = 0; r < R; ++r)
             for (int j = 0; j < L; ++j) h[r * L + j] = u() < ph[r * L + j] ? 1 : 0;
       }
@@ -196,10 +198,10 @@ Model contract_train(const Model& initial,
         for (int r = 0; r < B; ++r)
           for (int i = 0; i < D; ++i) recon += std::pow(v0[r * D + i] - visible_prob(p0, r, i), 2);
       recon_sum += recon / (static_cast<double>(B) * D);
-      offset += static_cast<std::uint64_t>(config.cd_steps) * R * (L + D);
+      offset += static_cast<std::uint64_t>(cd_steps) * R * (L + D);
       EXPECT_EQ(next, offset) << "the reference consumed the wrong number of uniforms";
       auto step = [&](double& theta, double& velocity, double gradient) {
-        velocity = config.momentum * velocity + config.learning_rate * gradient;
+        velocity = momentum * velocity + learning_rate * gradient;
         theta += velocity;
       };
       std::vector<double> g_w(W.size()), g_b(D), g_c(L);

@@ -113,7 +113,7 @@ int run_train(const CommonOptions& common, TrainOptions& o) {
         "training " + std::to_string(o.models) + " RBM(s) " + std::to_string(data.n_visible) + "x" +
             std::to_string(o.hidden) + " on '" + o.data + "' (" + std::to_string(data.n_samples) +
             " samples) with " + (o.config.persistent ? "PCD-" : "CD-") +
-            std::to_string(o.config.cd_steps) + " on " + engine.device_name());
+            o.config.cd_steps.to_string() + " on " + engine.device_name());
   const bool interactive = !common.json_output && ::isatty(::fileno(stdout));
   const int report_every = std::max(1, o.config.epochs / 20);
   auto on_epoch = [&](const std::vector<rbm::EpochMetrics>& metrics) {

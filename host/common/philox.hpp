@@ -7,11 +7,7 @@
 #pragma once
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define RBM_HD __host__ __device__ __forceinline__
-#else
-#define RBM_HD inline
-#endif
+#include "host/common/hd.hpp"
 
 namespace rbm::detail {
 

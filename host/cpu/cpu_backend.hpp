@@ -9,7 +9,19 @@
 namespace rbm::detail {
 
 struct CpuData final : ResidentData {
-  std::vector<float> values;  ///< [N][D], 0/1 as float: the operand the GEMMs read directly
+  std::vector<float> values;  ///< [N][D], data bits 0/1 as float: the operand GEMMs read
+};
+
+/// The fields of one layer turned into means (in place) and, optionally, samples: the units
+/// of host/common/units.hpp over `rows` rows of `cols` units. `u` holds the rows' uniforms in
+/// the contract's [rows][cols] layout (a one-hot row reads u[r·cols]).
+struct LayerPass {
+  UnitType type;
+  int rows, cols;
+  float* fields;      ///< [rows][cols]: GEMM output in, means out
+  const float* bias;  ///< [cols]
+  const float* u;     ///< uniforms or null (no sampling)
+  float* samples;     ///< [rows][cols] or null
 };
 
 class CpuBackend final : public Backend {
@@ -20,13 +32,14 @@ class CpuBackend final : public Backend {
   std::string device_name() const override;
 
   std::shared_ptr<const ResidentData> upload(const Dataset& data) override;
-  void train(std::vector<Model>& models,
-             const std::vector<TrainConfig>& configs,
-             const ResidentData& data,
-             const EpochCallback& on_epoch) override;
+  std::unique_ptr<TrainingState> start_training(const TrainSetup& setup,
+                                                const TrainingSnapshot& initial,
+                                                const ResidentData& data) override;
+  EpochReport train_epoch(TrainingState& state, const EpochPlan& plan) override;
+  TrainingSnapshot snapshot(TrainingState& state, bool epoch_start) override;
   Model cd_step(const CdStepInput& input) override;
 
-  std::vector<LogZResult> log_z(const std::vector<Model>& models,
+  std::vector<LogZResult> log_z(const std::vector<EnumerationModel>& models,
                                 const LogZOptions& options) override;
   std::vector<double> free_energy(const Model& model, const ResidentData& data) override;
   double reconstruction_error(const Model& model, const ResidentData& data) override;
@@ -39,7 +52,26 @@ class CpuBackend final : public Backend {
   ThreadPool pool_;
 };
 
+// Shared by the CPU backend's files (host/cpu/cpu_backend.cpp, cpu_training.cpp).
+namespace cpu {
+/// Below this many elements per thread a parallel_for costs more than the loop itself.
+constexpr std::size_t kMinElementsPerThread = 1 << 15;
+std::size_t min_rows_per_thread(int width);
+const CpuData& as_cpu(const ResidentData& data);
+/// Runs a layer pass (see LayerPass) on the pool.
+void run_layer(const LayerPass& pass, ThreadPool& pool);
+/// Fields of the hidden layer from visible rows [R][D]: rows·W into out [R][L] (no bias).
+void hidden_fields(const Model& m, const float* rows, int n_rows, float* out);
+/// Fields of the visible layer from hidden rows [R][L]: rows·Wᵀ into out [R][D] (no bias).
+void visible_fields(const Model& m, const float* rows, int n_rows, float* out);
+/// Data bits [rows][D] as the visible unit's values (spin: 2x − 1) into out.
+void bits_to_units(UnitType type, const float* bits, std::size_t count, float* out);
+double mean_squared_difference(const float* a, const float* b, std::size_t count);
+}  // namespace cpu
+
 /// Exact log Z of one model on the CPU (host/cpu/cpu_logz.cpp), reporting to options.progress.
-LogZResult cpu_exact_log_z(const Model& model, const LogZOptions& options, ThreadPool& pool);
+LogZResult cpu_exact_log_z(const EnumerationModel& model,
+                           const LogZOptions& options,
+                           ThreadPool& pool);
 
 }  // namespace rbm::detail

@@ -1,6 +1,7 @@
 // host/cpu/cpu_logz.cpp — exact log Z on the CPU, the float64 reference for every other path.
 //
-// Enumerates the smaller layer (the model is transposed so that it is the hidden one):
+// Enumerates the hidden layer of a model already reduced to {0,1} units and oriented so that
+// the hidden layer is the smaller one (EnumerationModel, built by the Engine):
 //   log Z = log Σ_h exp(cᵀh) Π_i (1 + exp(b_i + W_i·h)).
 // The L hidden bits split into a prefix (high bits) and a suffix (low bits). With
 //   x_i(p) = exp(b_i + W_i,prefix·p)  and  y_i(q) = exp(W_i,suffix·q),
@@ -16,6 +17,7 @@
 #include <limits>
 
 #include "host/check.hpp"
+#include "host/common/numeric.hpp"
 #include "host/cpu/cpu_backend.hpp"
 #include "host/cpu/cpu_math.hpp"
 
@@ -95,15 +97,19 @@ void product_pass(const double* x,
   }
 }
 
+double weight(const EnumerationModel& m, int i, int j) {
+  return m.weights[static_cast<std::size_t>(i) * m.n_hidden + j];
+}
+
 /// b + W_prefix·p into log_x, and c_prefix·p.
-double prefix_fields(const Model& m, int n_suffix_bits, std::uint64_t p, double* log_x) {
+double prefix_fields(const EnumerationModel& m, int n_suffix_bits, std::uint64_t p, double* log_x) {
   const int D = m.n_visible;
   double c_dot_p = 0;
   for (int i = 0; i < D; ++i) log_x[i] = m.visible_bias[i];
   for (int j = n_suffix_bits; j < m.n_hidden; ++j) {
     if (!((p >> (j - n_suffix_bits)) & 1)) continue;
     c_dot_p += m.hidden_bias[j];
-    for (int i = 0; i < D; ++i) log_x[i] += m.weight(i, j);
+    for (int i = 0; i < D; ++i) log_x[i] += weight(m, i, j);
   }
   return c_dot_p;
 }
@@ -124,7 +130,7 @@ struct PrefixScratch {
 
 /// The (max, Σexp) of all states of prefixes [first, first + count), count ≤ kPrefixBatch,
 /// accumulated in prefix order.
-LogSum prefix_batch_terms(const Model& m,
+LogSum prefix_batch_terms(const EnumerationModel& m,
                           int n_suffix_bits,
                           std::uint64_t first,
                           int count,
@@ -167,7 +173,7 @@ LogSum prefix_batch_terms(const Model& m,
       for (int q = 0; q < Q; ++q) {
         double term = s.c_dot_p[g] + t.c_dot_q[q];
         for (int i = 0; i < D; ++i)
-          term += cpu::softplus(log_x[i] + t.log_y[static_cast<std::size_t>(i) * Q + q]);
+          term += softplus(log_x[i] + t.log_y[static_cast<std::size_t>(i) * Q + q]);
         terms.add(term);
       }
     }
@@ -177,10 +183,10 @@ LogSum prefix_batch_terms(const Model& m,
 
 }  // namespace
 
-LogZResult cpu_exact_log_z(const Model& original, const LogZOptions& options, ThreadPool& pool) {
+LogZResult cpu_exact_log_z(const EnumerationModel& m,
+                           const LogZOptions& options,
+                           ThreadPool& pool) {
   const auto start = std::chrono::steady_clock::now();
-  const bool enumerate_hidden = original.n_hidden <= original.n_visible;
-  const Model m = enumerate_hidden ? original : transposed(original);
   const int D = m.n_visible, L = m.n_hidden;
   const int n_suffix_bits = std::min(L, kMaxSuffixBits);
   const int Q = 1 << n_suffix_bits;
@@ -198,7 +204,7 @@ LogZResult cpu_exact_log_z(const Model& original, const LogZOptions& options, Th
     for (int i = 0; i < D; ++i) {
       double field = 0;
       for (int j = 0; j < n_suffix_bits; ++j)
-        if ((q >> j) & 1) field += m.weight(i, j);
+        if ((q >> j) & 1) field += weight(m, i, j);
       tables.log_y[static_cast<std::size_t>(i) * Q + q] = field;
       tables.y[static_cast<std::size_t>(i) * Q + q] = std::exp(field);
       tables.in_fast_range = tables.in_fast_range && std::fabs(field) <= kFastRange;
@@ -234,9 +240,10 @@ LogZResult cpu_exact_log_z(const Model& original, const LogZOptions& options, Th
   }
 
   LogZResult result;
-  result.log_z = total.value();
-  result.enumerated_hidden = enumerate_hidden;
+  result.log_z = total.value() + m.log_offset;
+  result.enumerated_hidden = m.enumerated_hidden;
   result.log2_states = L;
+  result.states = std::ldexp(1.0, L);
   result.pairs = std::ldexp(static_cast<double>(D), L);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

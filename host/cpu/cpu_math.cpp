@@ -1,4 +1,5 @@
-// host/cpu/cpu_math.cpp — CBLAS wrapper and the vectorisable elementwise loops.
+// host/cpu/cpu_math.cpp — CBLAS wrappers and the vectorisable elementwise loops. Compiled with
+// -ffp-contract=off (CMakeLists.txt): the update rounds each operation as the CUDA kernels do.
 #include "host/cpu/cpu_math.hpp"
 
 #include <cblas.h>
@@ -6,6 +7,7 @@
 #include <cmath>
 
 #include "host/common/parallel.hpp"
+#include "host/common/units.hpp"
 
 namespace rbm::detail::cpu {
 
@@ -25,24 +27,48 @@ void gemm(bool transpose_a,
               transpose_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
 }
 
-RBM_HOT_CLONES
-void bernoulli(const float* p, const float* u, float* out, std::size_t begin, std::size_t end) {
-  for (std::size_t e = begin; e < end; ++e) out[e] = u[e] < p[e] ? 1.0f : 0.0f;
+void gemv(bool transpose, int m, int n, const float* a, const float* x, float* y) {
+  cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, m, n, 1.0f, a, n, x, 1, 0.0f, y,
+              1);
 }
 
 RBM_HOT_CLONES
-void momentum_update(float* theta,
-                     float* velocity,
-                     const float* grad,
-                     float momentum,
-                     float learning_rate,
-                     float decay,
-                     std::size_t begin,
-                     std::size_t end) {
+void sample_units(
+    const float* p, const float* u, float off, float* out, std::size_t begin, std::size_t end) {
+  for (std::size_t e = begin; e < end; ++e) out[e] = u[e] < p[e] ? 1.0f : off;
+}
+
+RBM_HOT_CLONES
+void spin_means(float* p, std::size_t begin, std::size_t end) {
+  for (std::size_t e = begin; e < end; ++e)
+    p[e] = units::mean_from_probability(UnitType::spin, p[e]);
+}
+
+RBM_HOT_CLONES
+void update_weights(const UpdateInputs& in,
+                    int n_hidden,
+                    float* weights,
+                    const float* grad,
+                    float* const slots[2],
+                    std::size_t begin,
+                    std::size_t end) {
+  float unused0 = 0, unused1 = 0;
   for (std::size_t e = begin; e < end; ++e) {
-    velocity[e] = momentum * velocity[e] + learning_rate * (grad[e] - decay * theta[e]);
-    theta[e] += velocity[e];
+    float sparsity = 0.0f;
+    if (in.sparsity_pull)
+      sparsity = mul_rn(in.sparsity_pull[e % n_hidden], in.visible_means[e / n_hidden]);
+    const float g = weight_gradient(in.hyper, grad[e], weights[e], sparsity);
+    optimizer_step(in.optimizer, in.hyper, in.scalars, g, weights[e],
+                   slots[0] ? slots[0][e] : unused0, slots[1] ? slots[1][e] : unused1);
   }
+}
+
+void update_biases(
+    const UpdateInputs& in, float* bias, const float* grad, float* const slots[2], std::size_t n) {
+  float unused0 = 0, unused1 = 0;
+  for (std::size_t e = 0; e < n; ++e)
+    optimizer_step(in.optimizer, in.hyper, in.scalars, grad[e], bias[e],
+                   slots[0] ? slots[0][e] : unused0, slots[1] ? slots[1][e] : unused1);
 }
 
 RBM_HOT_CLONES
@@ -69,10 +95,6 @@ void fill_uniforms(std::uint64_t seed,
   index += 4 * blocks;
   for (; written < count; ++written, ++index)
     out[written] = random_uniform(seed, stream, substream, index);
-}
-
-double softplus(double x) {
-  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
 }  // namespace rbm::detail::cpu

@@ -2,22 +2,22 @@
 // elementwise loop. This file alone is compiled with -ffast-math (CMakeLists.txt) so that GCC
 // calls glibc's vector expf (libmvec): ~8× faster than scalar expf. Inputs are clamped, so the
 // no-inf/no-NaN assumptions of fast-math hold (parameters are validated finite).
-#include <cmath>
-
+#include "host/common/numeric.hpp"
 #include "host/common/parallel.hpp"
 #include "host/cpu/cpu_math.hpp"
 
 namespace rbm::detail::cpu {
 
 RBM_HOT_CLONES
-void add_bias_sigmoid(
-    float* p, const float* bias, std::size_t row_begin, std::size_t row_end, int width) {
+void add_bias_sigmoid(float* p,
+                      const float* bias,
+                      std::size_t row_begin,
+                      std::size_t row_end,
+                      int width,
+                      float scale) {
   for (std::size_t r = row_begin; r < row_end; ++r) {
     float* row = p + r * width;
-    for (int j = 0; j < width; ++j) {
-      const float x = std::fmin(std::fmax(row[j] + bias[j], -80.0f), 80.0f);
-      row[j] = 1.0f / (1.0f + std::exp(-x));
-    }
+    for (int j = 0; j < width; ++j) row[j] = sigmoid(scale * (row[j] + bias[j]));
   }
 }
 

@@ -82,8 +82,14 @@ class RBM_EXPORT Engine {
   DataHandle upload(const Dataset& data);
 
   /// Trains M models of one shape together, model m with configs[m] (configs may hold one
-  /// entry for all). Returns the trained models; the inputs are untouched, so a failure
-  /// never leaves a half-updated model.
+  /// entry for all). Models whose configs share unit types, optimizer, PCD chains, batch and
+  /// CD schedules and epochs run batched in one group. Returns the trained models; the inputs
+  /// are untouched, so a failure never leaves a half-updated model. Throws Diverged (with the
+  /// last healthy models) when training blows up, Interrupted when options.stop_requested.
+  std::vector<Model> train(const std::vector<Model>& models,
+                           const std::vector<TrainConfig>& configs,
+                           const DataHandle& data,
+                           const TrainOptions& options);
   std::vector<Model> train(const std::vector<Model>& models,
                            const std::vector<TrainConfig>& configs,
                            const DataHandle& data,
@@ -92,26 +98,36 @@ class RBM_EXPORT Engine {
               const TrainConfig& config,
               const DataHandle& data,
               const EpochCallback& on_epoch = {});
+  /// Continues a run from a checkpoint (TrainOptions::on_checkpoint, load_checkpoint) on the
+  /// same data: the result equals the uninterrupted run's, bit for bit, on the same machine
+  /// and thread count.
+  std::vector<Model> resume(const TrainingCheckpoint& checkpoint,
+                            const DataHandle& data,
+                            const TrainOptions& options = {});
 
   /// Exact log Z by enumerating the smaller layer (float64 accumulation).
   LogZResult log_z(const Model& model, const LogZOptions& options = {});
   /// The same for several models of one shape, in one call.
   std::vector<LogZResult> log_z(const std::vector<Model>& models, const LogZOptions& options = {});
 
-  /// F(v) = -bᵀv - Σ_j softplus(c_j + vᵀW_{:,j}) for every sample, in float64.
+  /// F(v) = -log Σ_h e^{-E(v,h)} for every sample, in float64: -bᵀv - Σ_j softplus(c_j +
+  /// vᵀW_{:,j}) for Bernoulli hidden units (log 2cosh for spin, log-sum-exp for Potts).
   std::vector<double> free_energy(const Model& model, const DataHandle& data);
   /// Exact mean log-likelihood: mean(-F(v)) - log_z.
   double mean_log_likelihood(const Model& model, const DataHandle& data, double log_z);
   /// Mean squared error between v and its mean-field reconstruction p(v | p(h|v)).
   double reconstruction_error(const Model& model, const DataHandle& data);
-  /// p(h_j = 1 | v) for every sample, [N][L] row-major.
+  /// p(h_j on | v) for every sample, [N][L] row-major (on = 1, or +1 for spin units; for a
+  /// one-hot layer the softmax over the row).
   std::vector<float> hidden_probabilities(const Model& model, const DataHandle& data);
-  /// p(v_i = 1 | h) for hidden vectors given as [n][L] row-major (any values in [0,1]).
+  /// p(v_i on | h) for hidden vectors given as [n][L] row-major in the hidden units' values
+  /// (or their means).
   std::vector<float> visible_probabilities(const Model& model, const std::vector<float>& hidden);
 
   /// One deterministic CD-k step with caller-supplied uniforms in place of the RNG (layout:
   /// h0 [B][L], then for t = 1..k: v_t [B][D], and h_t [B][L] for t < k; see
-  /// cd_step_uniform_count). `batch` is [B][D] 0/1 floats. Plain SGD (no momentum): returns
+  /// cd_step_uniform_count). `batch` is [B][D] data bits (0/1 floats; a spin layer reads them
+  /// as ±1). Plain SGD with config.learning_rate's first value, whatever config.optimizer: returns
   /// W + lr·(⟨v0 p(h|v0)ᵀ⟩ - ⟨vk p(h|vk)ᵀ⟩ - wd·W) and the matching bias steps. Both backends
   /// give the same result for the same inputs, which is what the backend-agreement tests use.
   Model cd_step(const Model& model,

@@ -3,8 +3,10 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "rbm/export.hpp"
+#include "rbm/model.hpp"
 
 namespace rbm {
 
@@ -43,5 +45,26 @@ class RBM_EXPORT Cancelled : public Error {
  public:
   using Error::Error;
 };
+/// Training was asked to stop (TrainOptions::stop_requested) and did so after an epoch.
+class RBM_EXPORT Interrupted : public Cancelled {
+ public:
+  Interrupted(const std::string& what, int epochs_done)
+      : Cancelled(what), epochs_done(epochs_done) {}
+  int epochs_done;
+};
 
+}  // namespace rbm
+
+namespace rbm {
+/// Training blew up: a parameter became non-finite or larger than TrainConfig::max_abs_parameter
+/// (usually a learning rate too large, or too few PCD chains). Carries the models as they were
+/// after the last healthy epoch.
+class RBM_EXPORT Diverged : public Error {
+ public:
+  Diverged(const std::string& what, int model, int epoch, std::vector<Model> last_good)
+      : Error(what), model(model), epoch(epoch), last_good(std::move(last_good)) {}
+  int model;                     ///< the first model that diverged
+  int epoch;                     ///< 1-based epoch in which it did
+  std::vector<Model> last_good;  ///< every model after epoch − 1 (the inputs when epoch is 1)
+};
 }  // namespace rbm

@@ -6,6 +6,7 @@
 namespace rbm {
 
 /// Exact log Z enumerates the smaller layer: 2^min(D,L) states, each costing max(D,L) pairs.
+/// A one-hot (Potts) hidden layer has only L (or L + 1) states and is summed directly.
 struct LogZOptions {
   /// Refuse (InvalidArgument) when more states than 2^max_log2_states would be enumerated.
   int max_log2_states = 34;
@@ -15,8 +16,9 @@ struct LogZOptions {
 
 struct LogZResult {
   double log_z = 0;
-  bool enumerated_hidden = true;  ///< true: summed over 2^L hidden states; false: over 2^D visible
-  int log2_states = 0;            ///< min(D, L)
+  bool enumerated_hidden = true;  ///< true: summed over the hidden states; false: the visible
+  double states = 0;              ///< states summed: 2^min(D, L), or L (+1) for a Potts layer
+  double log2_states = 0;         ///< log2(states)
   double pairs = 0;               ///< states × units of the other layer
   double seconds = 0;
   double pairs_per_second() const { return seconds > 0 ? pairs / seconds : 0; }

@@ -37,8 +37,8 @@ struct RBM_EXPORT Model {
 
   float weight(int i, int j) const { return weights[static_cast<std::size_t>(i) * n_hidden + j]; }
 
-  /// Throws InvalidArgument when shapes disagree, a parameter is NaN/Inf, or a unit type is
-  /// not implemented yet. Every backend entry point calls this.
+  /// Throws InvalidArgument when shapes disagree, a parameter is NaN/Inf, or the visible layer
+  /// is one-hot. Every backend entry point calls this.
   void validate() const;
 };
 

@@ -1,0 +1,36 @@
+// cuda/operations.cuh — the CUDA backend's operations, one file per concern: training
+// (cuda/training.cu), inference (cuda/inference.cu) and sampling (cuda/sampling.cu). The
+// backend class (cuda/cuda_backend.cu) makes the device current and translates errors around
+// each of them; the contracts are those of host/backend.hpp.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "cuda/context.cuh"
+#include "cuda/resident.cuh"
+
+namespace rbm::cuda {
+
+// ---- training.cu -----------------------------------------------------------------------------
+std::unique_ptr<detail::TrainingState> start_training(Context& ctx,
+                                                      const detail::TrainSetup& setup,
+                                                      const detail::TrainingSnapshot& initial,
+                                                      const CudaData& data);
+detail::EpochReport train_epoch(Context& ctx,
+                                detail::TrainingState& state,
+                                const detail::EpochPlan& plan);
+detail::TrainingSnapshot snapshot(Context& ctx, detail::TrainingState& state, bool epoch_start);
+Model cd_step(Context& ctx, const detail::CdStepInput& input);
+
+// ---- inference.cu ----------------------------------------------------------------------------
+std::vector<double> free_energy(Context& ctx, const Model& model, const CudaData& data);
+double reconstruction_error(Context& ctx, const Model& model, const CudaData& data);
+std::vector<float> hidden_probabilities(Context& ctx, const Model& model, const CudaData& data);
+std::vector<float> visible_probabilities(Context& ctx,
+                                         const Model& model,
+                                         const std::vector<float>& hidden);
+
+// ---- sampling.cu -----------------------------------------------------------------------------
+Dataset sample(Context& ctx, const Model& model, const SampleOptions& options);
+
+}  // namespace rbm::cuda

@@ -1,0 +1,32 @@
+// host/trainer.hpp — the training loop above the backend seam, written once for every backend:
+// grouping of models that can train together, the initial state of a run, the schedules
+// evaluated per epoch, metrics and callbacks, early stop, divergence, checkpoints and
+// interruption. A backend only runs epochs (host/backend.hpp).
+#pragma once
+#include <vector>
+
+#include "host/backend.hpp"
+
+namespace rbm::detail {
+
+/// PCD chains of a config: n_chains, or the largest batch of the run.
+int chain_rows(const TrainConfig& config);
+
+/// The state of a fresh run (epochs_done = 0) of `models` with `configs` (one per model),
+/// as the training contract's "initial state" defines it.
+TrainingCheckpoint initial_checkpoint(const std::vector<Model>& models,
+                                      const std::vector<TrainConfig>& configs,
+                                      const ResidentData& data);
+
+/// Throws InvalidArgument when a checkpoint's per-model state does not fit its models and
+/// configs (sizes of optimizer slots, chains, offsets).
+void validate(const TrainingCheckpoint& checkpoint);
+
+/// Trains from `start` (a fresh run or a checkpoint) to the configs' epochs on `backend`.
+/// Returns the models; throws Diverged, Interrupted, or what the backend throws.
+std::vector<Model> run_training(Backend& backend,
+                                const ResidentData& data,
+                                const TrainingCheckpoint& start,
+                                const TrainOptions& options);
+
+}  // namespace rbm::detail
