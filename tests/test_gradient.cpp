@@ -90,16 +90,20 @@ std::string entry_name(std::size_t k) {
 
 struct Inputs {
   int cd_steps;              // k
-  std::uint64_t model_seed;  // parameters ~ N(0, 1)
+  std::uint64_t model_seed;  // parameters ~ N(0, scale²)
   std::uint64_t data_seed;
   std::uint64_t uniform_seed;
+  UnitType visible_type = UnitType::bernoulli;
+  UnitType hidden_type = UnitType::bernoulli;
+  double scale = 1.0;
 };
 
 std::string describe(const Inputs& in) {
   std::ostringstream out;
   out << "D=" << kD << " L=" << kL << " N=" << kRows << " R=" << kRepeat << " calls=" << kCalls
       << " k=" << in.cd_steps << " model_seed=" << in.model_seed << " data_seed=" << in.data_seed
-      << " uniform_seed=" << in.uniform_seed;
+      << " uniform_seed=" << in.uniform_seed << " units " << to_string(in.visible_type) << "/"
+      << to_string(in.hidden_type) << " scale=" << in.scale;
   return out.str();
 }
 
@@ -108,7 +112,8 @@ class Gradient : public ::testing::TestWithParam<Inputs> {};
 TEST_P(Gradient, CdEstimateMatchesExactExpectation) {
   const Inputs in = GetParam();
   SCOPED_TRACE(describe(in));
-  const Model model = make_random_model(kD, kL, 1.0, in.model_seed);
+  const Model model =
+      make_random_model(kD, kL, in.scale, in.model_seed, in.visible_type, in.hidden_type);
   const Dataset data = random_dataset(kD, kRows, in.data_seed);
   const std::vector<double> expected = flat(expected_cd_gradient(model, data, in.cd_steps));
   const std::vector<double> exact = flat(log_likelihood_gradient(model, data));
@@ -128,7 +133,11 @@ TEST_P(Gradient, CdEstimateMatchesExactExpectation) {
       estimate[k] += (updated[k] - original[k]) / kCalls;
   }
 
-  const double sigma = 1.0 / (2.0 * std::sqrt(static_cast<double>(batch_size) * kCalls));
+  // Per-chain values lie in an interval of width 1 for {0,1} and one-hot layers, 2 when a spin
+  // layer takes part (x_i·p_j and x_i in [−1, 1]); variance ≤ width²/4.
+  const bool spin = in.visible_type == UnitType::spin || in.hidden_type == UnitType::spin;
+  const double width = spin ? 2.0 : 1.0;
+  const double sigma = width / (2.0 * std::sqrt(static_cast<double>(batch_size) * kCalls));
   double bias = 0;  // of CD-k's expectation, from the exact gradient
   for (std::size_t k = 0; k < exact.size(); ++k)
     bias = std::max(bias, std::abs(expected[k] - exact[k]));
@@ -137,8 +146,8 @@ TEST_P(Gradient, CdEstimateMatchesExactExpectation) {
 
   bool outside_exact_band = false;
   for (std::size_t k = 0; k < estimate.size(); ++k) {
-    const double tol = kSigmas * sigma + 2 * gamma_float(batch_size) +
-                       4 * kFloatUnit * (std::abs(original[k]) + 2);
+    const double tol = kSigmas * sigma + 2 * width * gamma_float(batch_size) +
+                       4 * kFloatUnit * (std::abs(original[k]) + 2 * width);
     EXPECT_LE(std::abs(estimate[k] - expected[k]), tol)
         << entry_name(k) << ": CD-" << in.cd_steps << " estimate " << estimate[k]
         << ", exact expectation " << expected[k] << " (exact gradient " << exact[k] << ")";
@@ -150,7 +159,7 @@ TEST_P(Gradient, CdEstimateMatchesExactExpectation) {
   }
   // Where CD-k's bias is far larger than the noise, the estimate must show it: it leaves the
   // band that a correct large-k estimate stays in.
-  const double tol_max = kSigmas * sigma + 2 * gamma_float(batch_size) + 1e-5;
+  const double tol_max = kSigmas * sigma + 2 * width * gamma_float(batch_size) + 1e-5;
   if (bias > 3 * tol_max) {
     EXPECT_TRUE(outside_exact_band) << "CD-" << in.cd_steps << " should be biased by " << bias;
   }
@@ -168,6 +177,28 @@ INSTANTIATE_TEST_SUITE_P(GradientTiny,
                            return "k" + std::to_string(info.param.cd_steps) + "_model" +
                                   std::to_string(info.param.model_seed);
                          });
+
+// Every unit-type combination: the estimate's expectation is E[CD-k] under that combination's
+// Gibbs chain (spin layers with p(on) = σ(2f) and means tanh; one-hot layers sampled with one
+// uniform per row), and for mixed chains (k = 100) the exact gradient.
+INSTANTIATE_TEST_SUITE_P(
+    GradientUnitTypes,
+    Gradient,
+    ::testing::Values(Inputs{100, 11, 111, 2001, UnitType::spin, UnitType::bernoulli, 0.5},
+                      Inputs{1, 11, 111, 2002, UnitType::spin, UnitType::bernoulli, 0.5},
+                      Inputs{100, 12, 112, 2003, UnitType::bernoulli, UnitType::spin, 0.5},
+                      Inputs{2, 13, 113, 2004, UnitType::spin, UnitType::spin, 0.4},
+                      Inputs{100, 14, 114, 2005, UnitType::bernoulli, UnitType::potts, 1.0},
+                      Inputs{1, 14, 114, 2006, UnitType::bernoulli, UnitType::potts, 1.0},
+                      Inputs{100, 15, 115, 2007, UnitType::bernoulli, UnitType::potts_off, 1.0},
+                      Inputs{3, 16, 116, 2008, UnitType::spin, UnitType::potts_off, 0.5}),
+    [](const ::testing::TestParamInfo<Inputs>& info) {
+      std::string name = std::string(to_string(info.param.visible_type)) + "_" +
+                         to_string(info.param.hidden_type) + "_k" +
+                         std::to_string(info.param.cd_steps) + "_" + std::to_string(info.index);
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
 
 TEST(GradientStep, DeterministicInItsUniforms) {
   const Model model = make_random_model(kD, kL, 1.0, 11);

@@ -146,13 +146,16 @@ struct Inputs {
   int thinning;
   int samples_per_chain;
   std::uint64_t seed;  // the sampler's
+  UnitType visible_type = UnitType::bernoulli;
+  UnitType hidden_type = UnitType::bernoulli;
 };
 
 std::string describe(const Inputs& in) {
   std::ostringstream out;
   out << "D=6 L=4 scale=" << in.scale << " model_seed=" << in.model_seed << " beta=" << in.beta
       << " chains=" << in.n_chains << " burn_in=" << in.burn_in << " thinning=" << in.thinning
-      << " samples_per_chain=" << in.samples_per_chain << " seed=" << in.seed;
+      << " samples_per_chain=" << in.samples_per_chain << " seed=" << in.seed << " units "
+      << to_string(in.visible_type) << "/" << to_string(in.hidden_type);
   return out.str();
 }
 void PrintTo(const Inputs& in, std::ostream* out) {
@@ -166,7 +169,8 @@ class Sampler : public ::testing::TestWithParam<Inputs> {};
 TEST_P(Sampler, MatchesExactDistribution) {
   const Inputs in = GetParam();
   SCOPED_TRACE(describe(in));
-  const Model model = make_random_model(kD, kL, in.scale, in.model_seed);
+  const Model model =
+      make_random_model(kD, kL, in.scale, in.model_seed, in.visible_type, in.hidden_type);
   // The contract: samples from exp(−βE), i.e. the model with every parameter times β.
   const Model target = scaled(model, in.beta);
 
@@ -210,6 +214,27 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Inputs>& info) {
       return "case" + std::to_string(info.index) + "_beta" +
              std::to_string(static_cast<int>(info.param.beta * 10)) + "tenths";
+    });
+
+// Every unit-type combination: spin layers (±1, p(on) = σ(2f)) and one-hot hidden layers
+// (softmax, one uniform per row). Spin weights act doubly (a spin layer is a {0,1} layer with
+// W' = 2W), so those models get a smaller scale to mix within the burn-in.
+INSTANTIATE_TEST_SUITE_P(
+    SamplerUnitTypes,
+    Sampler,
+    ::testing::Values(
+        Inputs{0.5, 21, 1.0f, 40000, 100, 1, 1, 31, UnitType::spin, UnitType::bernoulli},
+        Inputs{0.5, 22, 1.0f, 40000, 100, 1, 1, 32, UnitType::bernoulli, UnitType::spin},
+        Inputs{0.4, 23, 1.0f, 40000, 100, 1, 1, 33, UnitType::spin, UnitType::spin},
+        Inputs{1.0, 24, 1.0f, 40000, 100, 1, 1, 34, UnitType::bernoulli, UnitType::potts},
+        Inputs{1.0, 25, 1.0f, 40000, 100, 1, 1, 35, UnitType::bernoulli, UnitType::potts_off},
+        Inputs{0.5, 26, 1.0f, 40000, 100, 1, 1, 36, UnitType::spin, UnitType::potts},
+        Inputs{0.3, 27, 2.0f, 200, 100, 10, 200, 37, UnitType::spin, UnitType::potts_off}),
+    [](const ::testing::TestParamInfo<Inputs>& info) {
+      std::string name = std::string(to_string(info.param.visible_type)) + "_" +
+                         to_string(info.param.hidden_type) + "_" + std::to_string(info.index);
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
     });
 
 TEST(SamplerDeterminism, SameSeedSameSamplesOtherSeedOthers) {
