@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -90,6 +91,13 @@ std::string number(double x) {
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, x);
   return std::string(buffer, result.ptr);
+}
+/// A float as the double nearest to its shortest decimal text (0.9f → 0.9): JSON that reads
+/// well and reads back as the same float.
+double readable(float x) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, x);
+  return std::strtod(std::string(buffer, result.ptr).c_str(), nullptr);
 }
 }  // namespace
 
@@ -226,24 +234,24 @@ std::string to_json(const TrainConfig& c) {
                             {"optimizer", to_string(c.optimizer)},
                             {"learning_rate", c.learning_rate.to_string()},
                             {"momentum", c.momentum.to_string()},
-                            {"rmsprop_alpha", c.rmsprop_alpha},
-                            {"adam_beta1", c.adam_beta1},
-                            {"adam_beta2", c.adam_beta2},
-                            {"epsilon", c.epsilon},
-                            {"weight_decay", c.weight_decay},
-                            {"l1_weight_decay", c.l1_weight_decay},
-                            {"sparsity_target", c.sparsity_target},
-                            {"sparsity_cost", c.sparsity_cost},
-                            {"sparsity_decay", c.sparsity_decay},
+                            {"rmsprop_alpha", readable(c.rmsprop_alpha)},
+                            {"adam_beta1", readable(c.adam_beta1)},
+                            {"adam_beta2", readable(c.adam_beta2)},
+                            {"epsilon", readable(c.epsilon)},
+                            {"weight_decay", readable(c.weight_decay)},
+                            {"l1_weight_decay", readable(c.l1_weight_decay)},
+                            {"sparsity_target", readable(c.sparsity_target)},
+                            {"sparsity_cost", readable(c.sparsity_cost)},
+                            {"sparsity_decay", readable(c.sparsity_decay)},
                             {"centering", c.centering},
-                            {"centering_rate", c.centering_rate},
+                            {"centering_rate", readable(c.centering_rate)},
                             {"visible_type", to_string(c.visible_type)},
                             {"hidden_type", to_string(c.hidden_type)},
                             {"seed", c.seed},
-                            {"init_weight_std", c.init_weight_std},
+                            {"init_weight_std", readable(c.init_weight_std)},
                             {"init_visible_bias_from_data", c.init_visible_bias_from_data},
                             {"use_tf32", c.use_tf32},
-                            {"max_abs_parameter", c.max_abs_parameter}};
+                            {"max_abs_parameter", readable(c.max_abs_parameter)}};
   return j.dump();
 }
 

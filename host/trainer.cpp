@@ -89,7 +89,7 @@ class Run {
       const ResidentData& data,
       const TrainingCheckpoint& start,
       const TrainOptions& options)
-      : backend_(backend), start_(start), options_(options) {
+      : backend_(backend), start_(start), options_(options), dropped_(start.models.size()) {
     std::map<GroupKey, std::vector<std::size_t>> by_key;
     for (std::size_t m = 0; m < start.models.size(); ++m)
       by_key[group_key(start.models[m], start.configs[m])].push_back(m);
@@ -106,8 +106,11 @@ class Run {
         if (g->ran) g->report = backend_.train_epoch(*g->state, plan(*g, epoch));
       }
       const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-      check_health(epoch);
-      bool go_on = !options_.on_epoch || options_.on_epoch(metrics(epoch, seconds));
+      const std::vector<std::size_t> diverged = check_health(epoch);
+      std::vector<EpochMetrics> epoch_metrics = metrics(epoch, seconds);
+      for (EpochMetrics& m : epoch_metrics)
+        m.diverged = std::count(diverged.begin(), diverged.end(), std::size_t(m.model)) > 0;
+      bool go_on = !options_.on_epoch || options_.on_epoch(epoch_metrics);
       const bool last = epoch + 1 == max_epochs;
       if (options_.on_inspect && options_.inspect_every > 0 &&
           ((epoch + 1) % options_.inspect_every == 0 || last || !go_on))
@@ -173,6 +176,7 @@ class Run {
       if (!g->ran) continue;
       const EpochPlan p = plan(*g, epoch);
       for (std::size_t i = 0; i < g->members.size(); ++i) {
+        if (dropped_[g->members[i]] && !dropped_now_[g->members[i]]) continue;
         EpochMetrics metric;
         metric.model = static_cast<int>(g->members[i]);
         metric.epoch = epoch + 1;
@@ -191,15 +195,24 @@ class Run {
     return out;
   }
 
-  /// Throws Diverged, carrying every model as it was before this epoch, if any model blew up.
-  void check_health(int epoch) {
+  /// Throws Diverged, carrying every model as it was before this epoch, if any model blew up;
+  /// with drop_diverged, keeps those models as they were and returns them instead.
+  std::vector<std::size_t> check_health(int epoch) {
+    std::vector<std::size_t> diverged;
+    dropped_now_.assign(start_.models.size(), false);
     for (const auto& g : groups_) {
       if (!g->ran) continue;
       for (std::size_t i = 0; i < g->members.size(); ++i) {
         const std::uint64_t bad = g->report.unhealthy[i];
         const double error = g->report.reconstruction_error[i];
-        if (bad == 0 && std::isfinite(error)) continue;
         const std::size_t m = g->members[i];
+        if (dropped_[m] || (bad == 0 && std::isfinite(error))) continue;
+        if (options_.drop_diverged) {
+          dropped_[m] = dropped_now_[m] = true;
+          last_good_[m] = backend_.snapshot(*g->state, /*epoch_start=*/true).models[i];
+          diverged.push_back(m);
+          continue;
+        }
         const TrainConfig& c = start_.configs[m];
         std::vector<Model> last_good(start_.models.size());
         for (const auto& h : groups_) {
@@ -218,6 +231,7 @@ class Run {
             static_cast<int>(m), epoch + 1, std::move(last_good));
       }
     }
+    return diverged;
   }
 
   std::vector<Model> current_models() {
@@ -227,6 +241,7 @@ class Run {
       for (std::size_t k = 0; k < g->members.size(); ++k)
         models[g->members[k]] = std::move(s.models[k]);
     }
+    for (const auto& [m, model] : last_good_) models[m] = model;
     return models;
   }
 
@@ -247,6 +262,8 @@ class Run {
   const TrainingCheckpoint& start_;
   const TrainOptions& options_;
   std::vector<std::unique_ptr<Group>> groups_;
+  std::vector<bool> dropped_, dropped_now_;  ///< diverged models (drop_diverged)
+  std::map<std::size_t, Model> last_good_;   ///< what a dropped model is returned as
 };
 
 /// The hidden offset λ's start: the mean of a hidden unit with zero field.

@@ -1,10 +1,12 @@
 // tests/test_cli.cpp — the `rbm` tool end to end: train → eval → logz on generated data, JSON
 // output, and clear errors (bad spec, missing file, CUDA requested without a device).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -106,10 +108,13 @@ TEST_F(CliTest, ErrorsNameTheProblem) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("missing.safetensors"), std::string::npos) << r.output;
 
-  r = run_cli("train --data bas:3 --hidden 4 --out " +
-              path("x.safetensors"));  // neither --cd nor --pcd
+  r = run_cli("train --data bas:3 --hidden 0 --out " + path("x.safetensors"));
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.output.find("--cd"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--hidden must be >= 1"), std::string::npos) << r.output;
+
+  r = run_cli("train --data bas:3 --hidden 4 --lr linear:0.1 --out " + path("x.safetensors"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("linear:0.1"), std::string::npos) << r.output;
 
   r = run_cli("train --data bas:3 --hidden 4 --cd 1 --math fp16 --out " + path("x.safetensors"));
   EXPECT_NE(r.status, 0);
@@ -118,6 +123,93 @@ TEST_F(CliTest, ErrorsNameTheProblem) {
   r = run_cli("train --data bas:3 --hidden 4 --cd 1 --batch 100 --out " + path("x.safetensors"));
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("batch_size 100"), std::string::npos) << r.output;
+}
+
+// `rbm train --data X --hidden L` alone trains CD-1 with the documented defaults.
+TEST_F(CliTest, TrainNeedsOnlyDataAndHiddenUnits) {
+  const CliRun r = run_cli("train --data bas:3 --hidden 4 --batch 7 --backend cpu --json --out " +
+                           path("m.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const rbm::Model m = rbm::load_model(path("m.safetensors"));
+  const auto config = nlohmann::json::parse(m.provenance)["config"];
+  EXPECT_EQ(config["cd_steps"], "1");
+  EXPECT_EQ(config["persistent"], false);
+  EXPECT_EQ(config["optimizer"], "momentum");
+  EXPECT_EQ(config["epochs"], rbm::TrainConfig{}.epochs);
+}
+
+// The run configuration stored in a model file reproduces that model exactly.
+TEST_F(CliTest, ConfigInTheModelFileReproducesTheModel) {
+  const std::string first = path("first.safetensors"), again = path("again.safetensors");
+  CliRun r = run_cli(
+      "train --data bas:3 --hidden 5 --pcd linear:1:3 --chains 9 --batch linear:2:7 --epochs 12 "
+      "--optimizer adam --lr exp:0.02:0.005 --l1 0.001 --l2 0.0005 --sparsity 0.1:0.05 "
+      "--centering --visible-type spin --hidden-type potts-off --seed 7 --models 2 --backend cpu "
+      "--out " +
+      first);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli("info " + first + " --config > " + path("config.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli("train --config " + path("config.json") + " --backend cpu --out " + again);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto a = rbm::load_models(first), b = rbm::load_models(again);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  for (std::size_t m = 0; m < a.size(); ++m) {
+    EXPECT_EQ(a[m].weights, b[m].weights) << m;
+    EXPECT_EQ(a[m].visible_bias, b[m].visible_bias) << m;
+    EXPECT_EQ(a[m].hidden_bias, b[m].hidden_bias) << m;
+    EXPECT_EQ(a[m].hidden_type, rbm::UnitType::potts_off);
+  }
+  // Unknown keys are named.
+  std::ofstream(path("typo.json")) << R"({"data": "bas:3", "hidden": 4, "learnig_rate": 0.1})";
+  r = run_cli("train --config " + path("typo.json") + " --out " + path("x.safetensors"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("learnig_rate"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, DivergenceSavesNothingUnlessAskedAndExitsNonZero) {
+  const std::string out = path("d.safetensors");
+  CliRun r =
+      run_cli("train --data bas:3 --hidden 4 --batch 7 --lr 1e30 --backend cpu --out " + out);
+  EXPECT_EQ(WEXITSTATUS(r.status), 3) << r.output;
+  EXPECT_NE(r.output.find("diverged"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("lower the learning rate"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  r = run_cli(
+      "train --data bas:3 --hidden 4 --batch 7 --lr switch:0.05:1e30:2 --keep-last-good "
+      "--backend cpu --out " +
+      out);
+  EXPECT_EQ(WEXITSTATUS(r.status), 3) << r.output;
+  const rbm::Model last_good = rbm::load_model(out);  // finite: load validates
+  EXPECT_EQ(last_good.n_hidden, 4);
+}
+
+// Ctrl-C finishes the epoch, writes a checkpoint and exits 130; resuming it gives the model of
+// an uninterrupted run.
+TEST_F(CliTest, InterruptWritesACheckpointThatResumesExactly) {
+  const std::string args =
+      "train --data glyphs:10 --hidden 32 --pcd 1 --optimizer adam --lr 0.01 --epochs 2000 "
+      "--batch 10 --quiet --backend cpu ";
+  const std::string out = path("i.safetensors");
+  const CliRun r =
+      run_cli("--version >/dev/null; (" + std::string(RBM_CLI_PATH) + " " + args + "--out " + out +
+              " & pid=$!; sleep 1; kill -INT $pid; wait $pid; " + "echo status=$?) 2>&1; true #");
+  if (r.output.find("status=0") != std::string::npos)
+    GTEST_SKIP() << "training finished before the signal arrived";
+  ASSERT_NE(r.output.find("status=130"), std::string::npos) << r.output;
+  ASSERT_TRUE(std::filesystem::exists(out + ".checkpoint")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << entry.path();
+  CliRun resumed =
+      run_cli("train --resume " + out + ".checkpoint --quiet --backend cpu --out " + out);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  CliRun straight = run_cli(args + "--out " + path("straight.safetensors"));
+  ASSERT_EQ(straight.status, 0) << straight.output;
+  const rbm::Model a = rbm::load_model(out), b = rbm::load_model(path("straight.safetensors"));
+  EXPECT_EQ(a.weights, b.weights);
+  EXPECT_EQ(a.hidden_bias, b.hidden_bias);
 }
 
 TEST_F(CliTest, LogzRefusesHugeEnumerationWithTheSize) {

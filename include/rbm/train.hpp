@@ -130,7 +130,8 @@ struct EpochMetrics {
   int cd_steps = 0;
   double learning_rate = 0;
   double momentum = 0;
-  bool graphs = false;  ///< CUDA: the steps ran through CUDA graphs
+  bool graphs = false;    ///< CUDA: the steps ran through CUDA graphs
+  bool diverged = false;  ///< this model blew up in this epoch (TrainOptions::drop_diverged)
 };
 /// Called after every epoch with one entry per model; return false to stop training early.
 using EpochCallback = std::function<bool(const std::vector<EpochMetrics>&)>;
@@ -169,6 +170,10 @@ struct TrainOptions {
   /// When set to true (e.g. from a SIGINT handler), training finishes the current epoch,
   /// hands a checkpoint to on_checkpoint and throws Interrupted.
   const std::atomic<bool>* stop_requested = nullptr;
+  /// When a model diverges: false (the default) stops the whole run with Diverged; true drops
+  /// that model (its metrics say diverged; it is returned as it was before that epoch) and
+  /// trains the others on (hyper-parameter searches).
+  bool drop_diverged = false;
 };
 
 }  // namespace rbm

@@ -1,0 +1,81 @@
+// host/cli/cli.hpp — what the `rbm` subcommands share: options every command takes, the engine
+// they run on, output (text for people, one JSON object per line with --json), the run
+// configuration of `rbm train` as it is stored in model files, and interruption by Ctrl-C.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rbm/rbm.hpp"
+
+namespace rbm::cli {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+/// Exit codes beyond 0 (success) and 1 (an error): 3 training diverged, 130 interrupted.
+constexpr int kExitDiverged = 3;
+constexpr int kExitInterrupted = 130;
+
+double seconds_since(Clock::time_point start);
+
+/// --backend, --json, --threads, taken by every command.
+struct CommonOptions {
+  std::string backend = "auto";
+  bool json_output = false;
+  int threads = 0;
+};
+void add_common(CLI::App* command, CommonOptions& common);
+Engine make_engine(const CommonOptions& common);
+
+/// Prints `record` as one JSON line (--json) or `text` for people, on stdout.
+void print(const CommonOptions& common, const json& record, const std::string& text);
+/// A line of progress on stderr (never stdout, which scripts parse).
+void note(const std::string& text);
+std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/// What `rbm train` makes a model from: stored in each model's provenance, read back by
+/// `--config`, printed by `rbm info --config`. Keys: data, hidden, models, and every TrainConfig
+/// key (rbm::to_json). Unknown keys are an error naming the key.
+struct RunConfig {
+  std::string data;
+  int hidden = 0;
+  int models = 1;
+  TrainConfig train;
+};
+json to_json(const RunConfig& config);
+/// Reads what to_json writes (keys missing keep their defaults). Throws InvalidArgument.
+RunConfig run_config_from_json(const json& j);
+/// The run configuration a model file records (from its provenance), or throws IoError.
+RunConfig run_config_of(const Model& model, const std::string& path);
+
+/// Ctrl-C (SIGINT) and SIGTERM for long commands: the first asks the run to stop after the
+/// current epoch (stop_requested()); a second exits at once (status 130) — unless a file is
+/// being written, in which case it exits as soon as the write is complete, so that no partial
+/// file is ever left behind.
+class Interrupts {
+ public:
+  Interrupts();  ///< installs the handlers (once per process)
+  static const std::atomic<bool>& stop_requested();
+  /// Held while a file is written (a second signal then waits for it).
+  class Writing {
+   public:
+    Writing();
+    ~Writing();
+    Writing(const Writing&) = delete;
+    Writing& operator=(const Writing&) = delete;
+  };
+};
+
+/// A subcommand's runner, called when its subcommand was parsed.
+using Runner = std::function<int()>;
+Runner add_train(CLI::App& app);
+Runner add_eval(CLI::App& app);
+Runner add_logz(CLI::App& app);
+Runner add_info(CLI::App& app);
+Runner add_search(CLI::App& app);
+
+}  // namespace rbm::cli

@@ -1,0 +1,132 @@
+// host/cli/common.cpp — options, output and the run configuration shared by the subcommands.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <iostream>
+
+#include "host/cli/cli.hpp"
+
+namespace rbm::cli {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void add_common(CLI::App* command, CommonOptions& common) {
+  command->add_option("--backend", common.backend, "auto | cpu | cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  command->add_flag("--json", common.json_output, "one JSON object per line on stdout");
+  command->add_option("--threads", common.threads, "CPU threads (0 = all)");
+}
+
+Engine make_engine(const CommonOptions& common) {
+  EngineOptions options;
+  options.cpu_threads = common.threads;
+  return Engine(parse_backend_kind(common.backend), options);
+}
+
+void print(const CommonOptions& common, const json& record, const std::string& text) {
+  if (common.json_output)
+    std::cout << record.dump() << std::endl;
+  else
+    std::cout << text << std::endl;
+}
+
+void note(const std::string& text) {
+  std::cerr << "rbm: " << text << std::endl;
+}
+
+std::string format(const char* fmt, ...) {
+  char buffer[1024];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(buffer, sizeof buffer, fmt, args);
+  va_end(args);
+  return buffer;
+}
+
+// ---- RunConfig -------------------------------------------------------------------------------
+json to_json(const RunConfig& config) {
+  json j = json::parse(rbm::to_json(config.train));
+  j["data"] = config.data;
+  j["hidden"] = config.hidden;
+  j["models"] = config.models;
+  return j;
+}
+
+RunConfig run_config_from_json(const json& j) {
+  if (!j.is_object()) throw InvalidArgument("a run configuration must be a JSON object");
+  RunConfig config;
+  json train = j;
+  try {
+    if (j.contains("data")) config.data = j.at("data").get<std::string>();
+    if (j.contains("hidden")) config.hidden = j.at("hidden").get<int>();
+    if (j.contains("models")) config.models = j.at("models").get<int>();
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("run configuration: ") + e.what());
+  }
+  for (const char* key : {"data", "hidden", "models"}) train.erase(key);
+  config.train = train_config_from_json(train.dump());
+  return config;
+}
+
+RunConfig run_config_of(const Model& model, const std::string& path) {
+  try {
+    const json provenance = json::parse(model.provenance);
+    if (provenance.contains("config")) return run_config_from_json(provenance.at("config"));
+  } catch (const std::exception& e) {
+    throw IoError("'" + path + "': its provenance is not a run configuration: " + e.what());
+  }
+  throw IoError("'" + path + "' records no run configuration (made by an older rbm?)");
+}
+
+// ---- Interrupts ------------------------------------------------------------------------------
+namespace {
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signals{0};
+std::atomic<bool> g_writing{false};
+std::atomic<bool> g_exit_after_write{false};
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
+              "the signal handler needs lock-free atomics");
+
+extern "C" void on_signal(int) {
+  if (++g_signals == 1) {
+    g_stop = true;
+    static const char message[] =
+        "\nrbm: stopping after this epoch (a checkpoint is written); press Ctrl-C again to quit "
+        "at once\n";
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, message, sizeof message - 1);
+  } else if (g_writing) {
+    g_exit_after_write = true;
+  } else {
+    ::_exit(kExitInterrupted);
+  }
+}
+}  // namespace
+
+Interrupts::Interrupts() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+const std::atomic<bool>& Interrupts::stop_requested() {
+  return g_stop;
+}
+
+Interrupts::Writing::Writing() {
+  g_writing = true;
+}
+
+Interrupts::Writing::~Writing() {
+  g_writing = false;
+  if (g_exit_after_write) ::_exit(kExitInterrupted);
+}
+
+}  // namespace rbm::cli
