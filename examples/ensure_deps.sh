@@ -15,3 +15,18 @@ if [ -n "$rbm_missing" ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq $rbm_missing
 fi
+# Optional: PLplot (C++ binding + cairo driver) for rbm's plots. rbm builds without it
+# (RBM_WITH_PLOTS=AUTO), so a machine that cannot install packages just goes on without plots.
+rbm_optional_packages="libplplot-dev plplot-driver-cairo"
+rbm_missing=""
+for p in $rbm_optional_packages; do
+  dpkg -s "$p" >/dev/null 2>&1 || rbm_missing="$rbm_missing $p"
+done
+if [ -n "$rbm_missing" ]; then
+  echo "rbm: installing optional Debian packages (plots):$rbm_missing"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  { $sudo_cmd apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $rbm_missing; } ||
+    echo "rbm: could not install$rbm_missing; building without plots"
+fi
