@@ -52,6 +52,29 @@ RunConfig run_config_from_json(const json& j);
 /// The run configuration a model file records (from its provenance), or throws IoError.
 RunConfig run_config_of(const Model& model, const std::string& path);
 
+/// The options that set run-configuration keys (--data, --hidden, --cd, --lr, ...) and
+/// --config FILE; `rbm train`, `rbm sweep` share them. Options given record their keys in
+/// `overrides`; resolve() applies defaults, then the file, then the command line.
+struct RunConfigOptions {
+  std::string config_file;
+  json overrides = json::object();
+  RunConfig resolve() const;
+};
+void add_run_config_options(CLI::App* command, RunConfigOptions& options);
+
+/// The image shape of a model's data (recorded at training), else a square, else 1×D.
+std::pair<int, int> image_shape(const Model& model);
+/// The image shape of a dataset, else as above for its width.
+std::pair<int, int> image_shape(const Dataset& data);
+
+/// Writes the numbers behind a picture: `rows` as JSON lines to `stem`.jsonl and, when `csv`,
+/// the same rows' scalar fields as `stem`.csv (columns: the union of keys, in first-seen order).
+void write_numbers(const std::string& stem, const std::vector<json>& rows, bool csv);
+/// "dir/name.png" → "dir/name".
+std::string stem_of(const std::string& path);
+/// Loads model `index` of a model file (several models: --index picks one).
+Model load_one_model(const std::string& path, int index);
+
 /// Ctrl-C (SIGINT) and SIGTERM for long commands: the first asks the run to stop after the
 /// current epoch (stop_requested()); a second exits at once (status 130) — unless a file is
 /// being written, in which case it exits as soon as the write is complete, so that no partial
@@ -77,5 +100,11 @@ Runner add_eval(CLI::App& app);
 Runner add_logz(CLI::App& app);
 Runner add_info(CLI::App& app);
 Runner add_search(CLI::App& app);
+Runner add_sweep(CLI::App& app);
+Runner add_sample(CLI::App& app);
+Runner add_reconstruct(CLI::App& app);
+Runner add_denoise(CLI::App& app);
+Runner add_filters(CLI::App& app);
+Runner add_hidden_stats(CLI::App& app);
 
 }  // namespace rbm::cli

@@ -1,12 +1,15 @@
 // host/cli/common.cpp — options, output and the run configuration shared by the subcommands.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <iostream>
 
 #include "host/cli/cli.hpp"
+#include "host/io/atomic_file.hpp"
 
 namespace rbm::cli {
 
@@ -81,6 +84,67 @@ RunConfig run_config_of(const Model& model, const std::string& path) {
     throw IoError("'" + path + "': its provenance is not a run configuration: " + e.what());
   }
   throw IoError("'" + path + "' records no run configuration (made by an older rbm?)");
+}
+
+// ---- pictures and numbers -------------------------------------------------------------------
+std::pair<int, int> image_shape(const Dataset& data) {
+  if (data.image_height > 0) return {data.image_height, data.image_width};
+  const int side = static_cast<int>(std::lround(std::sqrt(data.n_visible)));
+  if (side * side == data.n_visible) return {side, side};
+  return {1, data.n_visible};
+}
+
+std::pair<int, int> image_shape(const Model& model) {
+  try {
+    const json provenance = json::parse(model.provenance);
+    const int height = provenance.value("image_height", 0),
+              width = provenance.value("image_width", 0);
+    if (height > 0 && width > 0 && height * width == model.n_visible) return {height, width};
+  } catch (const json::exception&) {
+  }
+  Dataset shape_only;
+  shape_only.n_visible = model.n_visible;
+  return image_shape(shape_only);
+}
+
+std::string stem_of(const std::string& path) {
+  const auto dot = path.rfind('.');
+  const auto slash = path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path;
+  return path.substr(0, dot);
+}
+
+void write_numbers(const std::string& stem, const std::vector<json>& rows, bool csv) {
+  std::string lines;
+  for (const json& row : rows) lines += row.dump() + "\n";
+  detail::write_text_atomically(stem + ".jsonl", "numbers", lines);
+  if (!csv) return;
+  std::vector<std::string> columns;
+  for (const json& row : rows)
+    for (const auto& [key, value] : row.items())
+      if (!value.is_structured() && std::find(columns.begin(), columns.end(), key) == columns.end())
+        columns.push_back(key);
+  std::string text;
+  for (std::size_t c = 0; c < columns.size(); ++c) text += (c ? "," : "") + columns[c];
+  text += "\n";
+  for (const json& row : rows) {
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (c) text += ",";
+      if (!row.contains(columns[c])) continue;
+      const json& value = row[columns[c]];
+      text += value.is_string() ? value.get<std::string>() : value.dump();
+    }
+    text += "\n";
+  }
+  detail::write_text_atomically(stem + ".csv", "numbers", text);
+}
+
+Model load_one_model(const std::string& path, int index) {
+  std::vector<Model> models = load_models(path);
+  if (index < 0 || index >= static_cast<int>(models.size()))
+    throw InvalidArgument("'" + path + "' holds " + std::to_string(models.size()) +
+                          " model(s); --index " + std::to_string(index) + " is not one of them");
+  return std::move(models[index]);
 }
 
 // ---- Interrupts ------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-// host/cli/train.cpp — `rbm train`: options (or a JSON config file) → models, with checkpoints,
-// resume, Ctrl-C handling and a clear stop when training diverges.
+// host/cli/train.cpp — `rbm train`: a run configuration (options or a JSON file) → models, with
+// learning curves (--eval-every), checkpoints, resume, Ctrl-C handling and a clear stop when
+// training diverges.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <numeric>
 
 #include "host/cli/cli.hpp"
 
@@ -13,45 +15,11 @@ namespace {
 
 struct TrainCommand {
   CommonOptions common;
-  std::string config_file, out = "model.safetensors", checkpoint, resume;
-  int checkpoint_every = 0;
-  bool keep_last_good = false, quiet = false;
-  json overrides = json::object();  ///< run-config keys given on the command line
+  RunConfigOptions run;
+  std::string out = "model.safetensors", checkpoint, resume, valid, curves;
+  int checkpoint_every = 0, eval_every = 0, max_log2_states = 24;
+  bool keep_last_good = false, quiet = false, csv = false;
 };
-
-/// Adds an option whose value, when given, sets run-config key `key` (parsed by `convert`).
-template <typename T>
-CLI::Option* add_key(CLI::App* cmd,
-                     TrainCommand& o,
-                     const std::string& flag,
-                     const char* key,
-                     const std::string& help) {
-  return cmd->add_option_function<T>(
-      flag, [&o, key](const T& value) { o.overrides[key] = value; }, help);
-}
-
-/// The run configuration: defaults, then the config file, then the command line.
-RunConfig resolve(const TrainCommand& o) {
-  json j = json::object();
-  if (!o.config_file.empty()) {
-    std::ifstream in(o.config_file);
-    if (!in) throw IoError("cannot open config file '" + o.config_file + "'");
-    try {
-      j = json::parse(in);
-    } catch (const json::exception& e) {
-      throw InvalidArgument("config file '" + o.config_file + "' is not valid JSON: " + e.what());
-    }
-    if (!j.is_object())
-      throw InvalidArgument("config file '" + o.config_file + "' must hold a JSON object");
-  }
-  for (const auto& [key, value] : o.overrides.items()) j[key] = value;
-  try {
-    return run_config_from_json(j);
-  } catch (const InvalidArgument& e) {
-    if (o.config_file.empty()) throw;
-    throw InvalidArgument("config file '" + o.config_file + "': " + e.what());
-  }
-}
 
 std::string describe(const TrainConfig& c) {
   return std::string(c.persistent ? "PCD-" : "CD-") + c.cd_steps.to_string() + ", " +
@@ -69,18 +37,167 @@ void save(const std::string& path, const std::vector<Model>& models) {
     save_models(path, models);
 }
 
-void stamp_provenance(std::vector<Model>& models, const RunConfig& config, const Engine& engine) {
+void stamp_provenance(std::vector<Model>& models,
+                      const RunConfig& config,
+                      const Dataset& data,
+                      const Engine& engine) {
+  const auto [height, width] = image_shape(data);
   for (std::size_t m = 0; m < models.size(); ++m)
     models[m].provenance = json{
         {"config", to_json(config)},
         {"model", m},
         {"seed", config.train.seed + m},
         {"data", config.data},
+        {"image_height", height},
+        {"image_width", width},
         {"backend", rbm::to_string(engine.kind())},
         {"device", engine.device_name()},
         {"rbm_version",
          version()}}.dump();
 }
+
+std::string duration(double seconds) {
+  if (seconds < 60) return format("%.0fs", seconds);
+  if (seconds < 3600)
+    return format("%dm%02ds", static_cast<int>(seconds / 60), static_cast<int>(seconds) % 60);
+  return format("%dh%02dm", static_cast<int>(seconds / 3600), static_cast<int>(seconds / 60) % 60);
+}
+
+/// Progress on stderr: a bar with ETA on a terminal, a line every `every` epochs otherwise.
+class Progress {
+ public:
+  Progress(int epochs, int every, bool quiet)
+      : epochs_(epochs),
+        every_(std::max(1, every)),
+        quiet_(quiet),
+        terminal_(::isatty(::fileno(stderr))),
+        start_(Clock::now()) {}
+  void update(int epoch, double reconstruction_error) {
+    if (quiet_) return;
+    const double elapsed = seconds_since(start_);
+    const double eta = epoch > 0 ? elapsed * (epochs_ - epoch) / epoch : 0;
+    if (terminal_) {
+      constexpr int kWidth = 30;
+      const int filled = epochs_ > 0 ? kWidth * epoch / epochs_ : kWidth;
+      std::fprintf(stderr, "\r[%s%s] epoch %d/%d  recon %.5f  %s elapsed, ETA %s   ",
+                   std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
+                   epoch, epochs_, reconstruction_error, duration(elapsed).c_str(),
+                   duration(eta).c_str());
+      if (epoch == epochs_) std::fprintf(stderr, "\n");
+    } else if (epoch % every_ == 0 || epoch == epochs_) {
+      std::fprintf(stderr, "rbm: epoch %d/%d  reconstruction error %.5f  (%s elapsed, ETA %s)\n",
+                   epoch, epochs_, reconstruction_error, duration(elapsed).c_str(),
+                   duration(eta).c_str());
+    }
+  }
+  void finish() {
+    if (terminal_ && !quiet_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  int epochs_, every_;
+  bool quiet_, terminal_;
+  Clock::time_point start_;
+};
+
+/// Learning curves (--eval-every): per model and evaluated epoch, reconstruction errors, exact
+/// log-likelihoods where 2^min(D,L) ≤ 2^max_log2_states (or a Potts layer), the free-energy gap
+/// between held-out and training data (over-fitting shows as a growing gap), wall time.
+class Monitor {
+ public:
+  Monitor(Engine& engine, const DataHandle& train, const DataHandle* valid, int max_log2_states)
+      : engine_(engine), train_(train), valid_(valid), max_log2_states_(max_log2_states) {}
+
+  void record_epoch(const std::vector<EpochMetrics>& metrics) {
+    for (const EpochMetrics& m : metrics) last_error_[m.model] = m.reconstruction_error;
+  }
+
+  std::vector<json> evaluate(int epoch, const std::vector<Model>& models) {
+    std::vector<json> rows;
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      const auto start = Clock::now();
+      const Model& model = models[m];
+      json row = {{"event", "eval"},
+                  {"epoch", epoch},
+                  {"model", m},
+                  {"epoch_reconstruction_error", last_error_[static_cast<int>(m)]},
+                  {"reconstruction_error", engine_.reconstruction_error(model, train_)},
+                  {"seconds", seconds_since(start_)}};
+      const double train_f = mean(engine_.free_energy(model, train_));
+      if (valid_) {
+        row["valid_reconstruction_error"] = engine_.reconstruction_error(model, *valid_);
+        row["free_energy_gap"] = mean(engine_.free_energy(model, *valid_)) - train_f;
+      }
+      const bool one_hot =
+          model.hidden_type == UnitType::potts || model.hidden_type == UnitType::potts_off;
+      if (one_hot || std::min(model.n_visible, model.n_hidden) <= max_log2_states_) {
+        LogZOptions options;
+        options.max_log2_states = max_log2_states_;
+        const double log_z = engine_.log_z(model, options).log_z;
+        row["train_ll"] = -train_f - log_z;
+        if (valid_) row["valid_ll"] = engine_.mean_log_likelihood(model, *valid_, log_z);
+      }
+      row["eval_seconds"] = seconds_since(start);
+      rows.push_back(row);
+      rows_.push_back(row);
+    }
+    return rows;
+  }
+
+  /// Writes PREFIX.metrics.jsonl (+ .csv) and the curves PREFIX.loglik.png, PREFIX.recon.png.
+  void write(const std::string& prefix, bool csv) const {
+    write_numbers(prefix + ".metrics", rows_, csv);
+    if (!plots_available()) {
+      note("plots are not built (PLplot missing): wrote the numbers only");
+      return;
+    }
+    plot(prefix + ".loglik.png", {"train_ll", "valid_ll"}, {"training", "held-out"},
+         "exact mean log-likelihood (nats)");
+    plot(prefix + ".recon.png", {"reconstruction_error", "valid_reconstruction_error"},
+         {"training", "held-out"}, "reconstruction error");
+  }
+
+ private:
+  static double mean(const std::vector<double>& values) {
+    return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+  }
+
+  void plot(const std::string& path,
+            const std::vector<std::string>& keys,
+            const std::vector<std::string>& labels,
+            const std::string& y_label) const {
+    std::vector<Series> series;
+    std::size_t n_models = 0;
+    for (const json& row : rows_)
+      n_models = std::max(n_models, row["model"].get<std::size_t>() + 1);
+    for (std::size_t m = 0; m < n_models; ++m)
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        Series s;
+        s.label = labels[k] + (n_models > 1 ? " (model " + std::to_string(m) + ")" : "");
+        s.markers = true;
+        for (const json& row : rows_)
+          if (row["model"] == m && row.contains(keys[k]) && row[keys[k]].is_number()) {
+            s.x.push_back(row["epoch"].get<double>());
+            s.y.push_back(row[keys[k]].get<double>());
+          }
+        if (!s.x.empty()) series.push_back(s);
+      }
+    if (series.empty()) return;
+    PlotOptions options;
+    options.title = "learning curve";
+    options.x_label = "epoch";
+    options.y_label = y_label;
+    write_line_plot(path, series, options);
+  }
+
+  Engine& engine_;
+  const DataHandle& train_;
+  const DataHandle* valid_;  ///< null without --valid
+  int max_log2_states_;
+  std::map<int, double> last_error_;
+  std::vector<json> rows_;
+  Clock::time_point start_ = Clock::now();
+};
 
 int run(TrainCommand& o) {
   const auto start = Clock::now();
@@ -90,9 +207,9 @@ int run(TrainCommand& o) {
   if (!o.resume.empty()) {
     resumed = load_checkpoint(o.resume);
     config = run_config_from_json(json::parse(resumed.note.empty() ? "{}" : resumed.note));
-    if (o.overrides.contains("data")) config.data = o.overrides["data"];
+    if (o.run.overrides.contains("data")) config.data = o.run.overrides["data"];
   } else {
-    config = resolve(o);
+    config = o.run.resolve();
   }
   if (config.data.empty()) throw InvalidArgument("no data: give --data SPEC or a config file");
   if (config.hidden < 1 && o.resume.empty())
@@ -105,6 +222,8 @@ int run(TrainCommand& o) {
   const Dataset data = load_dataset(config.data);
   Engine engine = make_engine(o.common);
   const DataHandle resident = engine.upload(data);
+  DataHandle valid;
+  if (!o.valid.empty()) valid = engine.upload(load_dataset(o.valid));
   std::vector<Model> models;
   std::vector<TrainConfig> configs;
   for (int m = 0; m < config.models; ++m) {
@@ -126,8 +245,9 @@ int run(TrainCommand& o) {
                data.n_visible, config.hidden, config.data.c_str(), data.n_samples,
                describe(config.train).c_str(), engine.device_name().c_str()));
 
-  const bool interactive = !o.common.json_output && !o.quiet && ::isatty(::fileno(stdout));
-  const int report_every = std::max(1, epochs / 20);
+  Progress progress(epochs, o.eval_every > 0 ? o.eval_every : std::max(1, epochs / 20),
+                    o.quiet || o.common.json_output);
+  Monitor monitor(engine, resident, o.valid.empty() ? nullptr : &valid, o.max_log2_states);
   rbm::TrainOptions options;
   options.stop_requested = &Interrupts::stop_requested();
   options.checkpoint_every = o.checkpoint_every;
@@ -138,8 +258,9 @@ int run(TrainCommand& o) {
     save_checkpoint(checkpoint, stamped);
   };
   options.on_epoch = [&](const std::vector<EpochMetrics>& metrics) {
-    for (const EpochMetrics& m : metrics) {
-      if (o.common.json_output) {
+    monitor.record_epoch(metrics);
+    if (o.common.json_output)
+      for (const EpochMetrics& m : metrics)
         std::cout << json{{"event", "epoch"},
                           {"model", m.model},
                           {"epoch", m.epoch},
@@ -152,26 +273,44 @@ int run(TrainCommand& o) {
                           {"seconds", m.seconds}}
                          .dump()
                   << std::endl;
-      } else if (!o.quiet && m.model == 0 && (m.epoch % report_every == 0 || m.epoch == epochs)) {
-        std::printf("%sepoch %5d/%d  reconstruction error %.5f  (%.3f s/epoch)%s",
-                    interactive ? "\r" : "", m.epoch, epochs, m.reconstruction_error, m.seconds,
-                    interactive ? "" : "\n");
-        std::fflush(stdout);
-      }
-    }
+    progress.update(metrics.front().epoch, metrics.front().reconstruction_error);
     return true;
   };
+  if (o.eval_every > 0) {
+    options.inspect_every = o.eval_every;
+    options.on_inspect = [&](int epoch, const std::vector<Model>& current) {
+      for (const json& row : monitor.evaluate(epoch, current)) {
+        if (o.common.json_output)
+          std::cout << row.dump() << std::endl;
+        else if (!o.quiet)
+          note(format(
+              "epoch %d model %d: reconstruction %.5f%s%s%s (evaluation %.2f s)", epoch,
+              row["model"].get<int>(), row["reconstruction_error"].get<double>(),
+              row.contains("train_ll")
+                  ? format("  log-likelihood train %.4f", row["train_ll"].get<double>()).c_str()
+                  : "",
+              row.contains("valid_ll")
+                  ? format(" held-out %.4f", row["valid_ll"].get<double>()).c_str()
+                  : "",
+              row.contains("free_energy_gap")
+                  ? format("  free-energy gap %.4f", row["free_energy_gap"].get<double>()).c_str()
+                  : "",
+              row["eval_seconds"].get<double>()));
+      }
+      return true;
+    };
+  }
 
   std::vector<Model> trained;
   try {
     trained = o.resume.empty() ? engine.train(models, configs, resident, options)
                                : engine.resume(resumed, resident, options);
   } catch (const Diverged& e) {
-    if (interactive) std::printf("\n");
+    progress.finish();
     note(std::string("error: ") + e.what());
     if (o.keep_last_good) {
       std::vector<Model> last_good = e.last_good;
-      stamp_provenance(last_good, config, engine);
+      stamp_provenance(last_good, config, data, engine);
       save(o.out, last_good);
       note("saved the models as they were after epoch " + std::to_string(e.epoch - 1) + " to " +
            o.out);
@@ -180,14 +319,14 @@ int run(TrainCommand& o) {
     }
     return kExitDiverged;
   } catch (const Interrupted& e) {
-    if (interactive) std::printf("\n");
+    progress.finish();
     note(std::string(e.what()) + "; the run is saved in " + checkpoint +
          " (continue it with: rbm train --resume " + checkpoint + " --out " + o.out + ")");
     return kExitInterrupted;
   }
-  if (interactive) std::printf("\n");
-  stamp_provenance(trained, config, engine);
+  stamp_provenance(trained, config, data, engine);
   save(o.out, trained);
+  if (o.eval_every > 0) monitor.write(o.curves.empty() ? stem_of(o.out) : o.curves, o.csv);
   print(o.common, {{"event", "saved"}, {"out", o.out}, {"seconds", seconds_since(start)}},
         format("saved %s (%.2f s)", o.out.c_str(), seconds_since(start)));
   return 0;
@@ -199,76 +338,19 @@ Runner add_train(CLI::App& app) {
   auto o = std::make_shared<TrainCommand>();
   CLI::App* cmd = app.add_subcommand("train", "train RBM(s) with CD-k or PCD and save them");
   add_common(cmd, o->common);
+  add_run_config_options(cmd, o->run);
   TrainCommand& t = *o;
-  cmd->add_option("--config", t.config_file,
-                  "JSON run configuration (keys as `rbm info MODEL --config` prints); options "
-                  "given on the command line override it");
-  add_key<std::string>(cmd, t, "--data", "data", "dataset spec, e.g. bas:4, mnist:DIR:train:7,8,9");
-  add_key<int>(cmd, t, "--hidden", "hidden", "hidden units L");
-  add_key<int>(cmd, t, "--models", "models", "train M models with seeds seed..seed+M-1 together");
-  auto* cd = cmd->add_option_function<std::string>(
-      "--cd",
-      [&t](const std::string& k) {
-        t.overrides["cd_steps"] = k;
-        t.overrides["persistent"] = false;
-      },
-      "CD-k: k Gibbs steps, or a schedule (e.g. linear:1:10); the default is CD-1");
-  auto* pcd = cmd->add_option_function<std::string>(
-      "--pcd",
-      [&t](const std::string& k) {
-        t.overrides["cd_steps"] = k;
-        t.overrides["persistent"] = true;
-      },
-      "persistent CD with k steps (or a schedule)");
-  cd->excludes(pcd);
-  add_key<int>(cmd, t, "--chains", "n_chains", "PCD chains (0 = the largest batch)");
-  add_key<int>(cmd, t, "--epochs", "epochs", "epochs (default 10)");
-  add_key<std::string>(cmd, t, "--batch", "batch_size",
-                       "mini-batch size B or a schedule, e.g. linear:10:500 (default 100)");
-  add_key<std::string>(cmd, t, "--optimizer", "optimizer",
-                       "sgd | momentum | nesterov | rmsprop | adam (default momentum)")
-      ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "rmsprop", "adam"}));
-  add_key<std::string>(cmd, t, "--lr", "learning_rate",
-                       "learning rate or a schedule: 0.1, linear:0.1:0.01, exp:A:B, "
-                       "step:A:FACTOR:EVERY, switch:A:B:AT (default 0.05)");
-  add_key<std::string>(cmd, t, "--momentum", "momentum",
-                       "momentum or a schedule, e.g. switch:0.5:0.9:5 (momentum, nesterov, "
-                       "rmsprop; default 0.5)");
-  add_key<float>(cmd, t, "--l2", "weight_decay", "L2 weight decay on W");
-  add_key<float>(cmd, t, "--weight-decay", "weight_decay", "same as --l2");
-  add_key<float>(cmd, t, "--l1", "l1_weight_decay", "L1 weight decay on W");
-  cmd->add_option_function<std::string>(
-      "--sparsity",
-      [&t](const std::string& spec) {
-        const auto colon = spec.find(':');
-        try {
-          if (colon == std::string::npos) throw std::invalid_argument(spec);
-          t.overrides["sparsity_target"] = std::stof(spec.substr(0, colon));
-          t.overrides["sparsity_cost"] = std::stof(spec.substr(colon + 1));
-        } catch (const std::exception&) {
-          throw CLI::ValidationError("--sparsity", "expected TARGET:COST, got '" + spec + "'");
-        }
-      },
-      "TARGET:COST: pull the mean hidden activation towards TARGET (Hinton's guide §11)");
-  cmd->add_flag_function(
-      "--centering", [&t](std::int64_t) { t.overrides["centering"] = true; },
-      "centered gradient (Melchior et al. 2016); the saved model is plain");
-  add_key<float>(cmd, t, "--centering-rate", "centering_rate",
-                 "moving-average rate of the centering offsets (default 0.01)");
-  add_key<std::string>(cmd, t, "--visible-type", "visible_type", "bernoulli | spin")
-      ->check(CLI::IsMember({"bernoulli", "spin"}));
-  add_key<std::string>(cmd, t, "--hidden-type", "hidden_type",
-                       "bernoulli | spin | potts | potts-off")
-      ->check(CLI::IsMember({"bernoulli", "spin", "potts", "potts-off"}));
-  add_key<std::uint64_t>(cmd, t, "--seed", "seed", "random seed (default 1)");
-  add_key<float>(cmd, t, "--init-std", "init_weight_std", "initial weights ~ N(0, std²)");
-  add_key<float>(cmd, t, "--max-abs", "max_abs_parameter",
-                 "divergence bound on |parameter| (default 1e4)");
-  cmd->add_option_function<std::string>(
-         "--math", [&t](const std::string& math) { t.overrides["use_tf32"] = math == "tf32"; },
-         "GEMM arithmetic: fp32, or tf32 (CUDA tensor cores)")
-      ->check(CLI::IsMember({"fp32", "tf32"}));
   cmd->add_option("--out", t.out, "model file (safetensors)")->capture_default_str();
+  cmd->add_option("--eval-every", t.eval_every,
+                  "every N epochs: exact log-likelihood (when affordable), reconstruction error "
+                  "and the free-energy gap to --valid; written as OUT.metrics.jsonl and drawn as "
+                  "OUT.loglik.png, OUT.recon.png");
+  cmd->add_option("--valid", t.valid, "held-out dataset spec for --eval-every");
+  cmd->add_option("--curves", t.curves, "prefix of the learning-curve files (default: OUT)");
+  cmd->add_flag("--csv", t.csv, "also write the learning-curve numbers as CSV");
+  cmd->add_option("--max-log2-states", t.max_log2_states,
+                  "evaluate exact log-likelihoods only up to 2^N states")
+      ->capture_default_str();
   cmd->add_option("--checkpoint-every", t.checkpoint_every,
                   "write the whole training state every N epochs");
   cmd->add_option("--checkpoint", t.checkpoint, "checkpoint file (default OUT.checkpoint)");
