@@ -1,5 +1,7 @@
 // host/check.hpp — argument checks that throw rbm exceptions with readable messages.
 #pragma once
+#include <climits>
+#include <cstddef>
 #include <sstream>
 #include <string>
 
@@ -12,6 +14,15 @@ std::string concat(const Parts&... parts) {
   std::ostringstream out;
   (out << ... << parts);
   return out.str();
+}
+
+/// `count` as an int, for interfaces that take int sizes (BLAS dimensions, kernel shapes); a
+/// count that does not fit throws InvalidArgument naming `what`, so sizes never wrap.
+inline int checked_int(std::size_t count, const char* what) {
+  if (count > static_cast<std::size_t>(INT_MAX))
+    throw ::rbm::InvalidArgument(concat(what, " is ", count, ", more than this operation's limit of ",
+                                        INT_MAX, " (2^31 - 1)"));
+  return static_cast<int>(count);
 }
 
 }  // namespace rbm::detail

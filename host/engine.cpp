@@ -100,7 +100,7 @@ const detail::ResidentData& DataHandle::resident() const {
 
 // ---- Engine ----------------------------------------------------------------------------------
 Engine::Engine(BackendKind kind, const EngineOptions& options)
-    : backend_(make_backend(kind, options)) {}
+    : backend_(make_backend(kind, options)), mutex_(std::make_unique<std::recursive_mutex>()) {}
 Engine::~Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
@@ -113,6 +113,7 @@ std::string Engine::device_name() const {
 }
 
 DataHandle Engine::upload(const Dataset& data) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   data.validate();
   RBM_EXPECTS(data.n_samples > 0, "dataset '", data.name, "' is empty");
   DataHandle handle;
@@ -124,6 +125,7 @@ std::vector<Model> Engine::train(const std::vector<Model>& models,
                                  const std::vector<TrainConfig>& configs,
                                  const DataHandle& data,
                                  const TrainOptions& options) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   RBM_EXPECTS(!models.empty(), "train: no models given");
   RBM_EXPECTS(configs.size() == 1 || configs.size() == models.size(), "train: ", configs.size(),
               " configs for ", models.size(), " models (give one, or one per model)");
@@ -166,6 +168,7 @@ Model Engine::train(const Model& model,
 std::vector<Model> Engine::resume(const TrainingCheckpoint& checkpoint,
                                   const DataHandle& data,
                                   const TrainOptions& options) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   detail::validate(checkpoint);
   const detail::ResidentData& resident = data.resident();
   for (std::size_t m = 0; m < checkpoint.models.size(); ++m) {
@@ -180,11 +183,12 @@ Model Engine::cd_step(const Model& model,
                       const std::vector<float>& batch,
                       const TrainConfig& config,
                       const std::vector<float>& uniforms) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   model.validate();
   validate(config);
   RBM_EXPECTS(!batch.empty() && batch.size() % model.n_visible == 0, "cd_step: batch has ",
               batch.size(), " values, not a multiple of D = ", model.n_visible);
-  const int batch_size = static_cast<int>(batch.size() / model.n_visible);
+  const int batch_size = detail::checked_int(batch.size() / model.n_visible, "cd_step's batch rows");
   const int cd_steps = config.cd_steps.at_int(0, config.epochs);
   const std::size_t needed =
       cd_step_uniform_count(batch_size, model.n_visible, model.n_hidden, cd_steps);
@@ -207,6 +211,7 @@ LogZResult Engine::log_z(const Model& model, const LogZOptions& options) {
 
 std::vector<LogZResult> Engine::log_z(const std::vector<Model>& models,
                                       const LogZOptions& options) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   RBM_EXPECTS(!models.empty(), "log_z: no models given");
   const Model& first = models.front();
   for (const Model& model : models) {
@@ -237,6 +242,7 @@ std::vector<LogZResult> Engine::log_z(const std::vector<Model>& models,
 }
 
 std::vector<double> Engine::free_energy(const Model& model, const DataHandle& data) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   model.validate();
   expect_same_shape(model, data.n_visible(), "the dataset");
   return backend_->free_energy(model, data.resident());
@@ -251,12 +257,14 @@ double Engine::mean_log_likelihood(const Model& model, const DataHandle& data, d
 }
 
 double Engine::reconstruction_error(const Model& model, const DataHandle& data) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   model.validate();
   expect_same_shape(model, data.n_visible(), "the dataset");
   return backend_->reconstruction_error(model, data.resident());
 }
 
 std::vector<float> Engine::hidden_probabilities(const Model& model, const DataHandle& data) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   model.validate();
   expect_same_shape(model, data.n_visible(), "the dataset");
   return backend_->hidden_probabilities(model, data.resident());
@@ -264,6 +272,7 @@ std::vector<float> Engine::hidden_probabilities(const Model& model, const DataHa
 
 std::vector<float> Engine::visible_probabilities(const Model& model,
                                                  const std::vector<float>& hidden) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   model.validate();
   RBM_EXPECTS(hidden.size() % model.n_hidden == 0, "visible_probabilities: ", hidden.size(),
               " hidden values is not a multiple of L = ", model.n_hidden);
@@ -271,6 +280,7 @@ std::vector<float> Engine::visible_probabilities(const Model& model,
 }
 
 Dataset Engine::sample(const Model& model, const SampleOptions& options) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   model.validate();
   RBM_EXPECTS(options.n_chains >= 1, "sample: n_chains must be >= 1, got ", options.n_chains);
   RBM_EXPECTS(options.burn_in >= 0, "sample: burn_in must be >= 0, got ", options.burn_in);

@@ -106,5 +106,6 @@ Runner add_reconstruct(CLI::App& app);
 Runner add_denoise(CLI::App& app);
 Runner add_filters(CLI::App& app);
 Runner add_hidden_stats(CLI::App& app);
+Runner add_plot(CLI::App& app);
 
 }  // namespace rbm::cli

@@ -4,6 +4,24 @@
 #include <algorithm>
 
 namespace rbm::detail {
+namespace {
+/// Set while a thread runs a body: a nested parallel_for then runs inline instead of waiting
+/// for workers that are busy with the outer call.
+thread_local bool t_inside_body = false;
+
+void run_body(const std::function<void(std::size_t, std::size_t)>& body,
+              std::size_t begin,
+              std::size_t end) {
+  t_inside_body = true;
+  try {
+    body(begin, end);
+  } catch (...) {
+    t_inside_body = false;
+    throw;
+  }
+  t_inside_body = false;
+}
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0)
@@ -35,7 +53,7 @@ void ThreadPool::worker_loop(int index) {
     std::exception_ptr error;
     if (range.first < range.second) {
       try {
-        (*body)(range.first, range.second);
+        run_body(*body, range.first, range.second);
       } catch (...) {
         error = std::current_exception();
       }
@@ -52,10 +70,11 @@ void ThreadPool::parallel_for(std::size_t n,
   if (n == 0) return;
   const std::size_t parts = std::min<std::size_t>(
       size(), std::max<std::size_t>(1, n / std::max<std::size_t>(1, min_per_thread)));
-  if (parts <= 1 || workers_.empty()) {
+  if (parts <= 1 || workers_.empty() || t_inside_body) {
     body(0, n);
     return;
   }
+  const std::lock_guard<std::mutex> one_caller(callers_);
   std::vector<std::pair<std::size_t, std::size_t>> ranges(size(), {0, 0});
   for (std::size_t p = 0; p < parts; ++p) ranges[p] = {n * p / parts, n * (p + 1) / parts};
   {
@@ -69,7 +88,7 @@ void ThreadPool::parallel_for(std::size_t n,
   wake_.notify_all();
   std::exception_ptr error;
   try {
-    body(ranges[0].first, ranges[0].second);
+    run_body(body, ranges[0].first, ranges[0].second);
   } catch (...) {
     error = std::current_exception();
   }

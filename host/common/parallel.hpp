@@ -32,7 +32,8 @@ class ThreadPool {
   /// Runs body(begin, end) over [0, n) split into at most size() contiguous ranges, the
   /// calling thread taking the first. Ranges depend only on n and size(), so results that are
   /// combined per range in order are deterministic for a given thread count. Rethrows the
-  /// first exception a range threw.
+  /// first exception a range threw. Safe to call from several threads (calls take turns) and
+  /// from inside a body (the nested call runs on the calling thread alone).
   void parallel_for(std::size_t n,
                     const std::function<void(std::size_t, std::size_t)>& body,
                     std::size_t min_per_thread = 1);
@@ -41,6 +42,7 @@ class ThreadPool {
   void worker_loop(int index);
 
   std::vector<std::thread> workers_;
+  std::mutex callers_;  ///< one parallel_for at a time
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(std::size_t, std::size_t)>* body_ = nullptr;

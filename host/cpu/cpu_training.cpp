@@ -3,6 +3,7 @@
 // after the other; the parallelism is inside the GEMMs and elementwise passes).
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cmath>
 
 #include "host/check.hpp"
@@ -259,6 +260,8 @@ StepParams step_params(const TrainSetup& setup, const StepHyper& hyper, int cd_s
 std::unique_ptr<TrainingState> CpuBackend::start_training(const TrainSetup& setup,
                                                           const TrainingSnapshot& initial,
                                                           const ResidentData& data) {
+  RBM_EXPECTS(data.n_samples <= UINT32_MAX, "the CPU backend trains on at most 2^32 - 1 rows, got ",
+              data.n_samples);
   auto state = std::make_unique<CpuTrainingState>();
   state->setup = setup;
   state->data = &as_cpu(data);

@@ -2,9 +2,17 @@
 //
 // One API whatever runs it. An Engine owns one backend (CPU or CUDA); datasets are uploaded
 // once and stay resident on that backend; every call that returns host data is synchronous.
+//
+// Threads: distinct Engines may be used from different threads at the same time (each has its
+// own CPU thread pool or CUDA stream). One Engine may be shared by several threads: its calls
+// are serialised (a call waits until another thread's call on it has returned), so results are
+// those of the calls made one after the other. Callbacks (epoch, progress, checkpoint) run on
+// the calling thread and may call the same Engine. A DataHandle belongs to the Engine that made
+// it; Models, Datasets and configs are plain values.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -140,6 +148,8 @@ class RBM_EXPORT Engine {
 
  private:
   std::unique_ptr<detail::Backend> backend_;
+  /// Serialises calls from several threads; recursive so that callbacks may call the Engine.
+  std::unique_ptr<std::recursive_mutex> mutex_;
 };
 
 }  // namespace rbm

@@ -1,0 +1,121 @@
+// tests/test_examples.cpp — every example in examples/ runs end to end in its --quick mode
+// (under a minute each) with the tool built here, and writes well-formed pictures and numbers:
+// each PNG decodes with libpng and is not blank, each JSON-lines file parses. Examples that read
+// ../shared/data skip themselves when it is absent, and so does the test.
+#include <gtest/gtest.h>
+#include <png.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "rbm/pictures.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ExampleRun {
+  int status = 0;
+  std::string output;
+};
+
+ExampleRun run_example(const std::string& script, const fs::path& out) {
+  const std::string command = "RBM='" + std::string(RBM_CLI_PATH) + "' RBM_EXAMPLE_OUT='" +
+                              out.string() + "' RBM_DATA_DIR='" + RBM_TEST_DATA_DIR +
+                              "' RBM_BACKEND=cpu bash '" + RBM_SOURCE_DIR + "/examples/" + script +
+                              "' --quick 2>&1";
+  ExampleRun run;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::array<char, 4096> buffer{};
+  while (fgets(buffer.data(), buffer.size(), pipe.get())) run.output += buffer.data();
+  run.status = pclose(pipe.release());
+  return run;
+}
+
+/// Decodes a PNG; true when it has pixels of more than one grey level (not blank).
+::testing::AssertionResult is_picture(const fs::path& file) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&image, file.c_str()))
+    return ::testing::AssertionFailure() << file << " does not decode: " << image.message;
+  image.format = PNG_FORMAT_GRAY;
+  std::vector<unsigned char> pixels(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr))
+    return ::testing::AssertionFailure() << file << " does not decode: " << image.message;
+  const auto [low, high] = std::minmax_element(pixels.begin(), pixels.end());
+  if (image.width < 8 || image.height < 8 || *low == *high)
+    return ::testing::AssertionFailure() << file << " is blank or tiny (" << image.width << "x"
+                                         << image.height << ")";
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult is_json_lines(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return ::testing::AssertionFailure() << file << " is missing";
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    try {
+      (void)nlohmann::json::parse(line);
+    } catch (const std::exception& e) {
+      return ::testing::AssertionFailure() << file << " line " << lines + 1 << ": " << e.what();
+    }
+  }
+  if (lines == 0) return ::testing::AssertionFailure() << file << " is empty";
+  return ::testing::AssertionSuccess();
+}
+
+struct Example {
+  const char* script;
+  std::vector<std::string> pictures;  ///< need PLplot when plot = true
+  std::vector<std::string> plots;
+  std::vector<std::string> numbers;
+};
+
+void PrintTo(const Example& e, std::ostream* out) {
+  *out << e.script;
+}
+
+class Examples : public ::testing::TestWithParam<Example> {};
+
+TEST_P(Examples, RunQuicklyAndWriteWellFormedOutputs) {
+  const Example& e = GetParam();
+  const fs::path out = fs::temp_directory_path() / ("rbm_example_" + std::string(e.script));
+  fs::remove_all(out);
+  const ExampleRun run = run_example(e.script, out);
+  ASSERT_EQ(run.status, 0) << run.output;
+  if (run.output.find("skipping:") != std::string::npos) GTEST_SKIP() << run.output;
+  for (const std::string& name : e.pictures) EXPECT_TRUE(is_picture(out / name)) << run.output;
+  for (const std::string& name : e.numbers) EXPECT_TRUE(is_json_lines(out / name)) << run.output;
+  if (rbm::plots_available())
+    for (const std::string& name : e.plots) EXPECT_TRUE(is_picture(out / name)) << run.output;
+  fs::remove_all(out);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllExamples,
+    Examples,
+    ::testing::Values(
+        Example{"bars_and_stripes.sh",
+                {},
+                {"curves.png", "curves_pcd.png", "cd1.loglik.png"},
+                {"cd1.metrics.jsonl", "pcd1.metrics.jsonl", "pcd1_adam.metrics.jsonl"}},
+        Example{"seed000_digits.sh",
+                {"reconstructions.png", "filters.png", "denoise.png", "samples.png"},
+                {"model.recon.png", "denoise.plot.png"},
+                {"model.metrics.jsonl", "denoise.jsonl", "filters.jsonl", "samples.jsonl"}},
+        Example{"seed002_mnist789.sh",
+                {"samples_l8_beta1.png", "samples_l8_beta20.png", "samples_l55_potts_beta20.png"},
+                {"loglik_vs_hidden.png", "hidden_stats_l5.png", "hidden_stats_l5.states.png"},
+                {"loglik_vs_hidden.jsonl", "unit_types.jsonl", "hidden_stats_l5.jsonl"}}),
+    [](const ::testing::TestParamInfo<Example>& info) {
+      std::string name = info.param.script;
+      return name.substr(0, name.find('.'));
+    });
+
+}  // namespace
