@@ -39,6 +39,12 @@
 // consecutive runs of B rows of it; the last N mod B rows are dropped (requires B <= N).
 // Epoch metric: mean over the epoch's steps of the step's reconstruction error. Health: the
 // count of parameters that are non-finite or larger in magnitude than the plan's bound.
+// Initial state of a run (built above the seam, host/trainer.cpp: initial_checkpoint):
+// optimizer slots 0; uniform offset 0, steps 0; PCD chains (n_chains, or the run's largest B,
+// rows) X = sample_v(b) with u = random_uniform(s, RandomStream::init, 1, c·D + i); sparsity q
+// 0 (replaced by the first step's mean); centering offsets μ = the data's column means in unit
+// values (spin: 2p − 1), λ = the mean of a hidden unit with zero field (Bernoulli 1/2, spin 0,
+// Potts 1/L, Potts with off state 1/(L + 1)).
 //
 // ---- Sampling contract ----
 // The Engine scales W, b, c by β first (samples from exp(−β E)).

@@ -142,16 +142,22 @@ Schedule Schedule::parse(const std::string& text) {
   };
   RBM_EXPECTS(!parts.empty(), "empty schedule");
   const std::string& kind = parts.front();
-  if (kind == "linear") return expect_parts(3), linear(value(1), value(2));
-  if (kind == "exp") return expect_parts(3), exponential(value(1), value(2));
-  if (kind == "step") {
-    expect_parts(4);
-    const double every = value(3);
-    RBM_EXPECTS(every >= 1 && every == std::floor(every), "schedule '", text,
-                "': the period must be a whole number of epochs");
-    return step(value(1), value(2), static_cast<int>(every));
+  try {
+    if (kind == "linear") return expect_parts(3), linear(value(1), value(2));
+    if (kind == "exp") return expect_parts(3), exponential(value(1), value(2));
+    if (kind == "step") {
+      expect_parts(4);
+      const double every = value(3);
+      RBM_EXPECTS(every >= 1 && every == std::floor(every),
+                  "the period must be a whole number of epochs");
+      return step(value(1), value(2), static_cast<int>(every));
+    }
+    if (kind == "switch") return expect_parts(4), switch_at(value(1), value(2), value(3));
+  } catch (const InvalidArgument& e) {
+    const std::string what = e.what();
+    if (what.find(text) != std::string::npos) throw;
+    RBM_THROW(InvalidArgument, "schedule '", text, "': ", what);
   }
-  if (kind == "switch") return expect_parts(4), switch_at(value(1), value(2), value(3));
   expect_parts(1);
   return Schedule(value(0));
 }

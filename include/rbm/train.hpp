@@ -27,8 +27,9 @@ class RBM_EXPORT Schedule {
   static Schedule exponential(double first, double last);
   /// first · factor^⌊epoch / every⌋.
   static Schedule step(double first, double factor, int every);
-  /// before, then after from epoch `at` on; 0 < at < 1 means that fraction of the run
-  /// (seed 002's momentum 0.2 → 0.5 at 60% is switch_at(0.2, 0.5, 0.6)).
+  /// before, then after from epoch `at` on; 0 < at < 1 means that fraction of the run, rounded
+  /// up to a whole epoch: from epoch ⌈at·epochs⌉ on (seed 002's momentum 0.2 → 0.5 at 60% is
+  /// switch_at(0.2, 0.5, 0.6)).
   static Schedule switch_at(double before, double after, double at);
   /// "0.1", "linear:0.1:0.01", "exp:0.1:0.001", "step:0.1:0.5:10", "switch:0.5:0.9:5".
   /// Throws InvalidArgument naming the text.
