@@ -14,6 +14,7 @@
 // hyper-parameters in a device array, so a step is captured once per shape (B, k) into CUDA
 // graphs and replayed for the whole run, whatever the schedules do.
 #include <map>
+#include <string>
 #include <utility>
 
 #include "cuda/gibbs.cuh"
@@ -51,6 +52,7 @@ struct CudaTrainingState final : detail::TrainingState {
   int recon_count = 0;
   std::vector<double> recon_host;
   std::vector<unsigned int> unhealthy_host;
+  std::vector<std::string> provenance;  ///< [M]: snapshots return the models as they came in
 };
 
 /// Where V0 comes from: the epoch's permutation of the resident data (training), or nowhere
@@ -281,7 +283,10 @@ std::unique_ptr<CudaTrainingState> make_state(Context& ctx,
   st->chain_rows = setup.persistent ? setup.chain_rows : setup.max_batch_size;
   allocate(*st);
   std::vector<const Model*> models;
-  for (const Model& model : initial.models) models.push_back(&model);
+  for (const Model& model : initial.models) {
+    models.push_back(&model);
+    st->provenance.push_back(model.provenance);
+  }
   st->params = DeviceModels(models, stream);
   st->epoch_start = DeviceModels(models, stream);
   st->seeds.copy_from_host(setup.seeds, stream);
@@ -409,9 +414,11 @@ TrainingSnapshot snapshot(Context& ctx, detail::TrainingState& base, bool epoch_
   TrainingSnapshot out;
   out.models.assign(s.n_models, Model::zeros(s.n_visible, s.n_hidden));
   std::vector<Model*> targets;
-  for (Model& model : out.models) {
+  for (std::size_t m = 0; m < out.models.size(); ++m) {
+    Model& model = out.models[m];
     model.visible_type = s.visible_type;
     model.hidden_type = s.hidden_type;
+    model.provenance = st.provenance[m];
     targets.push_back(&model);
   }
   (epoch_start ? st.epoch_start : st.params).download(targets, stream);

@@ -188,7 +188,11 @@ Model Engine::cd_step(const Model& model,
   validate(config);
   RBM_EXPECTS(!batch.empty() && batch.size() % model.n_visible == 0, "cd_step: batch has ",
               batch.size(), " values, not a multiple of D = ", model.n_visible);
-  const int batch_size = detail::checked_int(batch.size() / model.n_visible, "cd_step's batch rows");
+  for (std::size_t e = 0; e < batch.size(); ++e)
+    RBM_EXPECTS(batch[e] == 0.0f || batch[e] == 1.0f, "cd_step: batch value [", e / model.n_visible,
+                "][", e % model.n_visible, "] is ", batch[e], "; batches hold data bits 0 or 1");
+  const int batch_size =
+      detail::checked_int(batch.size() / model.n_visible, "cd_step's batch rows");
   const int cd_steps = config.cd_steps.at_int(0, config.epochs);
   const std::size_t needed =
       cd_step_uniform_count(batch_size, model.n_visible, model.n_hidden, cd_steps);

@@ -333,34 +333,6 @@ void expect_same_model(const Model& a, const Model& b, const std::string& what) 
   EXPECT_EQ(a.hidden_bias, b.hidden_bias) << what;
 }
 
-TEST_F(CudaBackend, ManyModelsEqualSingleRuns) {
-  const Dataset data = random_dataset(36, 95, 81);  // 95: the last 5 rows are dropped
-  Engine gpu(BackendKind::cuda);
-  const DataHandle handle = gpu.upload(data);
-  for (const bool persistent : {false, true}) {
-    std::vector<Model> models;
-    std::vector<TrainConfig> configs;
-    for (int m = 0; m < 4; ++m) {
-      TrainConfig config = small_config(100 + m);
-      config.persistent = persistent;
-      config.n_chains = persistent ? 7 : 0;
-      config.cd_steps = 2;
-      config.learning_rate = 0.02f * (m + 1);
-      config.momentum = 0.2f * m;
-      config.weight_decay = 0.001f * m;
-      configs.push_back(config);
-      models.push_back(init_model(data, 16, config));
-    }
-    // Different k and batch sizes too: these train in separate groups of the same call.
-    configs[3].cd_steps = 1;
-    configs[3].batch_size = 19;
-    const std::vector<Model> together = gpu.train(models, configs, handle);
-    for (std::size_t m = 0; m < models.size(); ++m)
-      expect_same_model(together[m], gpu.train(models[m], configs[m], handle),
-                        std::string(persistent ? "PCD" : "CD") + " model " + std::to_string(m));
-  }
-}
-
 TEST_F(CudaBackend, TrainingIsReproducibleAndTheCallbackSeesEveryModel) {
   const Dataset data = random_dataset(20, 60, 91);
   Engine gpu(BackendKind::cuda);
@@ -443,6 +415,44 @@ void expect_cpu_trajectory(const Dataset& data, int hidden, const TrainConfig& b
       }
     }
     EXPECT_GE(agreeing, 2) << (persistent ? "PCD" : "CD") << report.str();
+  }
+}
+
+// M models trained in one batched call against M single runs. cuBLAS may choose other kernels
+// (another blocking or split-K) for a batch of M than for a batch of 1, so the GEMM outputs may
+// differ in the last bits: trajectories then agree to kTrajectoryTol until a sampled unit
+// flips (see above), which a few runs in many may see. So at least 3 of the 4 models of each
+// mode must follow their single run.
+TEST_F(CudaBackend, ManyModelsFollowTheirSingleRuns) {
+  const Dataset data = random_dataset(36, 95, 81);  // 95: the last 5 rows are dropped
+  Engine gpu(BackendKind::cuda);
+  const DataHandle handle = gpu.upload(data);
+  for (const bool persistent : {false, true}) {
+    std::vector<Model> models;
+    std::vector<TrainConfig> configs;
+    for (int m = 0; m < 4; ++m) {
+      TrainConfig config = small_config(100 + m);
+      config.persistent = persistent;
+      config.n_chains = persistent ? 7 : 0;
+      config.cd_steps = 2;
+      config.learning_rate = 0.02f * (m + 1);
+      config.momentum = 0.2f * m;
+      config.weight_decay = 0.001f * m;
+      configs.push_back(config);
+      models.push_back(init_model(data, 16, config));
+    }
+    // Different k and batch sizes too: these train in separate groups of the same call.
+    configs[3].cd_steps = 1;
+    configs[3].batch_size = 19;
+    const std::vector<Model> together = gpu.train(models, configs, handle);
+    int agreeing = 0;
+    std::ostringstream report;
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      const double diff = max_difference(together[m], gpu.train(models[m], configs[m], handle));
+      report << " model " << m << ": max |Δθ| = " << diff;
+      agreeing += diff <= kTrajectoryTol;
+    }
+    EXPECT_GE(agreeing, 3) << (persistent ? "PCD" : "CD") << report.str();
   }
 }
 
@@ -640,7 +650,7 @@ TEST_F(CudaBackend, DivergingTrainingThrowsAndLeavesTheInputUntouched) {
   config.learning_rate = 1.0f;
   config.weight_decay = 2.0f;
   Engine gpu(BackendKind::cuda);
-  EXPECT_THROW(gpu.train(model, config, gpu.upload(data)), InvalidArgument);
+  EXPECT_THROW(gpu.train(model, config, gpu.upload(data)), Diverged);
   expect_same_model(model, original, "the caller's model");
 }
 
