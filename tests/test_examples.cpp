@@ -61,7 +61,8 @@ ExampleRun run_example(const std::string& script, const fs::path& out) {
   int lines = 0;
   for (std::string line; std::getline(in, line); ++lines) {
     try {
-      (void)nlohmann::json::parse(line);
+      if (nlohmann::json::parse(line).is_discarded())
+        return ::testing::AssertionFailure() << file << " line " << lines + 1 << " is empty";
     } catch (const std::exception& e) {
       return ::testing::AssertionFailure() << file << " line " << lines + 1 << ": " << e.what();
     }
