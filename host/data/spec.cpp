@@ -13,7 +13,11 @@ namespace {
 
 constexpr const char* kinds_expected =
     "expected bas:N, glyphs[:N], mnist:DIR, csv:FILE or amat:FILE";
-constexpr const char* options_expected = "expected threshold, scale, resize, labels, limit or seed";
+constexpr const char* options_expected =
+    "expected threshold, scale, resize, labels, skip, limit or seed";
+// A resize may not make more pixel values than this (8 GiB as float32): a few characters of
+// spec must not ask for an allocation no machine has (e.g. glyphs:1000:resize=4096x4096).
+constexpr std::size_t kMaxResizedValues = std::size_t{1} << 31;
 
 /// A whole string as an integer in [low, high]; nothing otherwise.
 std::optional<long long> parse_int(const std::string& text, long long low, long long high) {
@@ -61,6 +65,7 @@ struct Spec {
   std::optional<float> scale;
   std::optional<std::pair<int, int>> resize;
   std::optional<std::vector<int>> labels;
+  std::optional<std::size_t> skip;  ///< rows dropped from the front (before `limit`)
   std::optional<std::size_t> limit;
   std::optional<std::uint64_t> seed;  ///< glyphs only
 
@@ -111,6 +116,11 @@ struct Spec {
       resize = std::make_pair(static_cast<int>(*height), static_cast<int>(*width));
     } else if (key == "labels") {
       set_labels(parse_labels(value, part), part);
+    } else if (key == "skip") {
+      once(skip.has_value());
+      const auto n = parse_int(value, 0, (1LL << 62));
+      if (!n) fail("bad skip in '", part, "' (expected a non-negative integer)");
+      skip = static_cast<std::size_t>(*n);
     } else if (key == "limit") {
       once(limit.has_value());
       const auto n = parse_int(value, 1, (1LL << 62));
@@ -160,6 +170,13 @@ Spec parse_spec(const std::string& text) {
   if (spec.scale && spec.kind != "csv") {
     spec.fail("option 'scale' applies only to csv, not to '", spec.kind, "'");
   }
+  // On 0/1 values a threshold could only do nothing (X < 1) or blank every image (X = 1), so
+  // without a resize (which makes grey levels) it is surely a mistake in the spec.
+  const bool binary_kind = spec.kind == "bas" || spec.kind == "glyphs" || spec.kind == "amat";
+  if (spec.threshold && !spec.resize && binary_kind) {
+    spec.fail("option 'threshold' needs grey levels, but '", spec.kind,
+              "' data is already binary (give a resize, or drop the threshold)");
+  }
   return spec;
 }
 
@@ -175,12 +192,31 @@ std::string find_idx_file(const Spec& spec, const std::string& stem) {
             plain.string(), "' exists");
 }
 
+/// The images from `first` on (none when there are fewer).
+GrayImages drop_images(GrayImages images, std::size_t first) {
+  first = std::min(first, images.n_images);
+  const std::size_t per_image = static_cast<std::size_t>(images.height) * images.width;
+  images.pixels.erase(images.pixels.begin(), images.pixels.begin() + first * per_image);
+  if (!images.labels.empty()) images.labels.erase(images.labels.begin(), images.labels.begin() + first);
+  images.n_images -= first;
+  return images;
+}
+
 GrayImages first_images(GrayImages images, std::size_t count) {
   if (count >= images.n_images) return images;
   images.n_images = count;
   images.pixels.resize(count * static_cast<std::size_t>(images.height) * images.width);
   if (!images.labels.empty()) images.labels.resize(count);
   return images;
+}
+
+/// The rows from `first` on (none when there are fewer).
+Dataset drop_rows(Dataset data, std::size_t first) {
+  first = std::min(first, data.n_samples);
+  data.values.erase(data.values.begin(), data.values.begin() + first * data.n_visible);
+  if (!data.labels.empty()) data.labels.erase(data.labels.begin(), data.labels.begin() + first);
+  data.n_samples -= first;
+  return data;
 }
 
 GrayImages to_gray(const Dataset& data) {
@@ -193,6 +229,17 @@ GrayImages to_gray(const Dataset& data) {
   return images;
 }
 
+/// Bilinear resize to the spec's HxW, refused when the result would be absurdly large.
+GrayImages resize(const Spec& spec, const GrayImages& images) {
+  const auto [height, width] = *spec.resize;
+  const std::size_t per_image = static_cast<std::size_t>(height) * width;
+  if (images.n_images > kMaxResizedValues / per_image) {
+    spec.fail("resize=", height, "x", width, " of ", images.n_images, " images would make ",
+              images.n_images, "x", per_image, " pixel values, more than 2^31");
+  }
+  return resize_bilinear(images, height, width);
+}
+
 /// Label subset, limit, resize and threshold applied to grey-level images, in that order (the
 /// limit before the resize only saves work: both act per image).
 Dataset finish_gray(const Spec& spec, GrayImages images) {
@@ -202,8 +249,10 @@ Dataset finish_gray(const Spec& spec, GrayImages images) {
     images = select_labels(images, *spec.labels);
     if (images.n_images == 0) spec.fail("the label subset selects no images");
   }
+  if (spec.skip) images = drop_images(std::move(images), *spec.skip);
   if (spec.limit) images = first_images(std::move(images), *spec.limit);
-  if (spec.resize) images = resize_bilinear(images, spec.resize->first, spec.resize->second);
+  if (images.n_images == 0) spec.fail("skip and limit leave no images");
+  if (spec.resize) images = resize(spec, images);
   return binarize(images, spec.threshold.value_or(0.5f));
 }
 
@@ -215,13 +264,13 @@ Dataset finish_binary(const Spec& spec, Dataset data) {
     data = select_labels(data, *spec.labels);
     if (data.n_samples == 0) spec.fail("the label subset selects no samples");
   }
+  if (spec.skip) data = drop_rows(std::move(data), *spec.skip);
   if (spec.limit) data = head(data, *spec.limit);
+  if (data.n_samples == 0) spec.fail("skip and limit leave no samples");
   if (!spec.resize) return data;
   if (data.image_height == 0)
     spec.fail("resize needs images, and '", spec.kind, "' data has no image shape");
-  const GrayImages resized =
-      resize_bilinear(to_gray(data), spec.resize->first, spec.resize->second);
-  return binarize(resized, spec.threshold.value_or(0.5f));
+  return binarize(resize(spec, to_gray(data)), spec.threshold.value_or(0.5f));
 }
 
 Dataset load(Spec& spec) {
@@ -237,8 +286,8 @@ Dataset load(Spec& spec) {
     if (extras.size() > 1) spec.fail("unexpected part '", extras[1], "'");
     std::size_t per_class = 100;
     if (!extras.empty()) {
-      const auto n = parse_int(extras[0], 1, 10'000'000);
-      if (!n) spec.fail("bad count '", extras[0], "' (expected images per class, 1 to 10000000)");
+      const auto n = parse_int(extras[0], 1, 1'000'000);
+      if (!n) spec.fail("bad count '", extras[0], "' (expected images per class, 1 to 1000000)");
       per_class = static_cast<std::size_t>(*n);
     }
     return finish_binary(spec, make_glyph_digits(per_class, spec.seed.value_or(1)));

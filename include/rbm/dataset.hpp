@@ -8,7 +8,12 @@
 //   csv:FILE                   scikit-learn digits.csv(.gz) layout: pixels then label
 //   amat:FILE                  binarized MNIST .amat text (0/1, no labels)
 // followed by options `:threshold=X`, `:scale=S` (csv), `:resize=HxW`, `:labels=7,8,9`,
-// `:limit=N`, `:seed=S` (glyphs).
+// `:skip=N` (drop the first N rows), `:limit=N` (keep the first N rows after that), `:seed=S`
+// (glyphs). E.g. `csv:FILE:limit=1500` and `csv:FILE:skip=1500` split a file in two.
+// `threshold` (default 0.5, pixel > X → 1) binarizes grey levels: mnist and csv data, or any
+// data after a resize. On data that is already binary (bas, glyphs, amat) without a resize it
+// could only do nothing or blank every image, so it is an InvalidArgument there. A resize
+// that would make more than 2^31 pixel values is an InvalidArgument too.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -74,7 +79,7 @@ RBM_EXPORT Dataset head(const Dataset& data, std::size_t count);
 /// once (2^(n+1) - 2 of them; the all-off and all-on images appear once each).
 RBM_EXPORT Dataset make_bars_and_stripes(int n);
 /// Synthetic glyph digits: 10 seven-segment-like glyphs on a 14×14 grid with random shifts,
-/// stroke thickness and pixel noise; `per_class` images per digit, labels 0..9.
+/// stroke thickness and pixel noise; `per_class` images per digit (1 to 10^6), labels 0..9.
 RBM_EXPORT Dataset make_glyph_digits(std::size_t per_class, std::uint64_t seed = 1);
 
 /// Builds a dataset from a spec string (see the file comment). Throws InvalidArgument naming
