@@ -10,7 +10,7 @@
 // --model benchmarks trained models from a file instead (every model in it, one call).
 // `seconds` is the best of --repeat timed calls after one untimed warm-up call (CUDA context,
 // allocations); `seconds_median` is reported too. Defaults keep CPU runs under a minute: the CPU
-// backend defaults to L = 16,20 (D = 784, L = 20 is the CPU measurement).
+// backend defaults to L = 16,20 (D = 784, L = 20 is the documented CPU figure).
 #include <algorithm>
 #include <chrono>
 #include <cmath>

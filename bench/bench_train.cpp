@@ -6,6 +6,7 @@
 //   bench_train [--backend cpu|cuda] [--data mnist|glyphs|random] [--mnist-dir DIR]
 //               [--D 784] [--N 60000] [--L 500] [--B 100] [--k 1] [--pcd] [--chains C]
 //               [--models 1] [--epochs 3] [--warmup 1] [--repeat 1] [--tf32] [--seed 1]
+//               [--optimizer momentum|sgd|nesterov|rmsprop|adam] [--centering] [--sparsity]
 //
 // Each measurement is one Engine::train call of --epochs epochs after --warmup untimed calls
 // (CUDA context, cuBLAS heuristics). `seconds` is the median wall time per epoch as the backend
@@ -48,13 +49,16 @@ struct Options {
   int repeat = 1;
   bool tf32 = false;
   std::uint64_t seed = 1;
+  rbm::Optimizer optimizer = rbm::Optimizer::momentum;
+  bool centering = false, sparsity = false;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "bench_train: " << problem
             << "\nusage: bench_train [--backend cpu|cuda] [--data mnist|glyphs|random]"
                " [--mnist-dir DIR] [--D n] [--N n] [--L n] [--B n] [--k n] [--pcd] [--chains n]"
-               " [--models m] [--epochs e] [--warmup w] [--repeat r] [--tf32] [--seed s]\n";
+               " [--models m] [--epochs e] [--warmup w] [--repeat r] [--tf32] [--seed s]"
+               " [--optimizer name] [--centering] [--sparsity]\n";
   std::exit(2);
 }
 
@@ -106,6 +110,16 @@ Options parse(int argc, char** argv) {
       o.tf32 = true;
     else if (arg == "--seed")
       o.seed = static_cast<std::uint64_t>(integer());
+    else if (arg == "--optimizer")
+      try {
+        o.optimizer = rbm::parse_optimizer(value());
+      } catch (const rbm::Error& e) {
+        usage(e.what());
+      }
+    else if (arg == "--centering")
+      o.centering = true;
+    else if (arg == "--sparsity")
+      o.sparsity = true;
     else if (arg == "--help" || arg == "-h")
       usage("help");
     else
@@ -135,7 +149,12 @@ rbm::Dataset random_binary(std::size_t n, int d, std::uint64_t seed) {
 rbm::Dataset load(Options& o) {
   if (o.data == "mnist") {
     if (!o.mnist_dir.empty() && std::filesystem::exists(o.mnist_dir)) {
-      rbm::Dataset data = rbm::load_dataset("mnist:" + o.mnist_dir + ":train");
+      // The spec (and so the JSON "data" field) names the folder relative to the working
+      // directory: result lines must not carry one machine's absolute paths.
+      const std::string dir = std::filesystem::path(o.mnist_dir)
+                                  .lexically_proximate(std::filesystem::current_path())
+                                  .string();
+      rbm::Dataset data = rbm::load_dataset("mnist:" + dir + ":train");
       o.n_visible = data.n_visible;
       o.n_samples = data.n_samples;
       return data;
@@ -194,6 +213,14 @@ int main(int argc, char** argv) {
       config.momentum = 0.5f;
       config.use_tf32 = o.tf32;
       config.seed = o.seed + static_cast<std::uint64_t>(m);
+      config.optimizer = o.optimizer;
+      if (o.optimizer == rbm::Optimizer::adam || o.optimizer == rbm::Optimizer::rmsprop)
+        config.learning_rate = 0.001;
+      config.centering = o.centering;
+      if (o.sparsity) {
+        config.sparsity_target = 0.1f;
+        config.sparsity_cost = 0.01f;
+      }
       configs.push_back(config);
       models.push_back(rbm::init_model(data, o.n_hidden, config));
     }
@@ -229,6 +256,9 @@ int main(int argc, char** argv) {
       line["pcd"] = o.persistent;
       line["models"] = o.n_models;
       line["tf32"] = o.tf32;
+      line["optimizer"] = rbm::to_string(o.optimizer);
+      line["centering"] = o.centering;
+      line["sparsity"] = o.sparsity;
       line["epochs"] = o.epochs;
       line["seconds"] = seconds;
       line["seconds_min"] = *std::min_element(steady.begin(), steady.end());

@@ -25,7 +25,8 @@ tail -3 "$out_dir/ctest.log"
 measure() { "$@" | tee -a "$results" || echo "FAILED ($?): $*"; }
 
 logz="$build/bench/bench_logz"
-# Exact log Z at D = 784 (issue 3): small-weight and unit-scale models, reference where cheap.
+# Exact log Z at D = 784, the size of an MNIST image: small-weight and unit-scale models,
+# with the CPU reference where it is cheap enough.
 measure "$logz" --backend cuda --D 784 --L 16,20,24,28 --scale 0.01,0.1,1 --repeat 3 --reference
 measure "$logz" --backend cuda --D 784 --L 32 --scale 0.01,0.1,1 --repeat 2
 measure "$logz" --backend cuda --D 784 --L 36 --scale 0.1 --repeat 1
@@ -49,7 +50,8 @@ if [ -x "$train" ]; then
   done
 fi
 
-# Plain PyTorch on the same GPU (the issues' baselines, measured again here), when torch is there.
+# Plain PyTorch on the same GPU (the baselines the CUDA backend is compared with, measured again
+# here), when torch is there.
 if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
   torch_args=(--mnist-dir "$mnist")
   measure python3 "$here/bench/torch_baseline.py" logz --L 20,24 --scale 0.1 --repeat 3

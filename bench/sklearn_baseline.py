@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """scikit-learn's BernoulliRBM, one PCD-1 epoch on the MNIST shape: the tool CPU users would
-otherwise reach for, measured beside `bench_train --backend cpu` (issue: the CPU backend must not
+otherwise reach for, measured beside `bench_train --backend cpu` (the CPU backend must not
 lose to it). Prints one JSON line per measurement, with the keys bench_train uses.
 
 Usage: sklearn_baseline.py [--mnist-dir DIR] [--hidden 500] [--batch 100] [--dtype float32]

@@ -1,5 +1,5 @@
 // cuda/logz.cu — exact log Z on the GPU: a parallel reduction over all 2^L hidden states in
-// split-product form (issue "Exact log Z on the GPU", DESIGN.md; math in cuda/logz_math.hpp).
+// split-product form (math in cuda/logz_math.hpp, shared with the CPU emulation tests).
 //
 // Pipeline per model (all on one stream, one workspace allocation):
 //   suffix_table_kernel   Y'_up, Y'_down, fy for every (unit i, suffix q)      [D][Q], once

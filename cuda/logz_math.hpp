@@ -4,7 +4,7 @@
 // Plain C++ (no CUDA headers): every function is RBM_HD, so nvcc compiles it for the device and
 // g++ for the host. This is how the algorithm is tested on machines without a GPU.
 //
-// The sum (issue "Exact log Z on the GPU", /work/shared/DESIGN.md):
+// The sum, over every state of the smaller layer so that log Z is exact rather than estimated:
 //   log Z = log Σ_h exp(cᵀh) Π_i (1 + exp(f_i(h))),   f_i(h) = b_i + W_i·h,
 // enumerating the smaller layer (the caller transposes the model so that it is the hidden one).
 // The L hidden bits split into S low "suffix" bits q and P = L - S high "prefix" bits p, so the

@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "host/check.hpp"
 #include "host/common/philox.hpp"
+#include "host/json_fields.hpp"
 
 namespace rbm {
 
@@ -295,7 +297,14 @@ TrainConfig train_config_from_json(const std::string& text) {
     RBM_EXPECTS(known.count(item.key()), "train config: unknown key '", item.key(), "'");
   try {
     auto get = [&](const char* key, auto& field) {
-      if (j.contains(key)) j.at(key).get_to(field);
+      if (!j.contains(key)) return;
+      using Field = std::decay_t<decltype(field)>;
+      if constexpr (std::is_same_v<Field, bool>)
+        j.at(key).get_to(field);
+      else if constexpr (std::is_floating_point_v<Field>)
+        field = detail::json_float(j.at(key), "train config", key);
+      else
+        field = detail::json_integer<Field>(j.at(key), "train config", key);
     };
     auto get_schedule = [&](const char* key, Schedule& field) {
       if (j.contains(key)) field = schedule_from(j.at(key), key);

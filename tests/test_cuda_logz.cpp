@@ -26,7 +26,7 @@ namespace {
 
 // The bound of tests/test_logz_split.cpp, which derives it: D float32 factors per state with
 // independent roundings give ~√(3D)·2^-24·(1 + |exp argument|) in a state's log term, and
-// |log Z| grows with the arguments; the acceptance bound 1e-5·max(1, |log Z|) holds
+// |log Z| grows with the arguments; the library's stated accuracy 1e-5·max(1, |log Z|) holds
 // with a margin of ≥ 3. The device's expf (≤ 2 ulp) does not change the estimate.
 constexpr double kLogZRel = 1e-5;
 

@@ -296,6 +296,17 @@ TEST(DataTransforms, ValidateCatchesInconsistencies) {
   EXPECT_THROW(bad_shape.validate(), rbm::InvalidArgument);
 }
 
+TEST(DataTransforms, ImageShapesBeyondIntAreRejected) {
+  // 65536 x 65536 pixels is 2^32: in int arithmetic that wrapped to 0 and matched an empty
+  // dataset (undefined behaviour, flagged by UBSan).
+  Dataset empty;
+  empty.image_height = 65536;
+  empty.image_width = 65536;
+  EXPECT_THROW(empty.validate(), rbm::InvalidArgument);
+  EXPECT_TRUE(throws_with<rbm::InvalidArgument>([] { rbm::binarize(gray(0, 65536, 65536, {})); },
+                                                {"binarize", "65536x65536"}));
+}
+
 TEST(DataTransforms, SelectLabelsKeepsOrder) {
   const GrayImages images = gray(4, 1, 1, {0.1f, 0.2f, 0.3f, 0.4f}, {7, 1, 9, 7});
   const GrayImages kept = rbm::select_labels(images, {9, 7});
@@ -522,6 +533,41 @@ TEST_P(DataText, CsvMalformed) {
   EXPECT_TRUE(throws_with<rbm::IoError>([&] { rbm::load_csv(missing); }, {missing}));
 }
 
+TEST_P(DataText, NotTextIsAnIoError) {
+  // A NUL byte is no text: before it ended the line silently and merged it with the next.
+  const std::string nul = write("nul.csv", std::string("1,2,3,4,0\n1,2\0,3,4,1\n", 22));
+  EXPECT_TRUE(throws_with<rbm::IoError>([&] { rbm::load_csv(nul); }, {nul, "line 2", "NUL"}));
+  const std::string amat = write("nul.amat", std::string("0 1\n1\0 0\n", 9));
+  EXPECT_TRUE(
+      throws_with<rbm::IoError>([&] { rbm::load_amat(amat, 0, 0); }, {amat, "line 2", "NUL"}));
+  // Pixels are floats: a value beyond float range would turn every pixel into NaN or 0.
+  const std::string huge = write("huge.csv", "1e300,2,3,4,0\n");
+  EXPECT_TRUE(throws_with<rbm::IoError>([&] { rbm::load_csv(huge); },
+                                        {huge, "line 1", "column 1", "beyond float range"}));
+  EXPECT_TRUE(throws_with<rbm::IoError>([&] { rbm::load_csv(dir_.path().string()); },
+                                        {dir_.path().string()}));
+}
+
+TEST(DataTextGzip, TruncatedCompressedStream) {
+  TempDir dir;
+  std::string csv;
+  for (int row = 0; row < 2000; ++row) csv += "1,2,3,4,5\n";
+  std::string gz = gzip_stored(csv);
+  gz.resize(gz.size() / 2);
+  write_file(dir / "cut.csv.gz", gz);
+  const std::string path = (dir / "cut.csv.gz").string();
+  EXPECT_TRUE(throws_with<rbm::IoError>([&] { rbm::load_csv(path); }, {path, "truncated"}));
+  EXPECT_TRUE(throws_with<rbm::IoError>([&] { rbm::load_amat(path, 0, 0); }, {path}));
+}
+
+TEST(DataTextDevice, EndlessInputIsAnIoError) {
+  // /dev/zero never ends a line; the loaders used to spin on it forever.
+  if (!fs::exists("/dev/zero")) GTEST_SKIP() << "no /dev/zero";
+  EXPECT_TRUE(throws_with<rbm::IoError>([] { rbm::load_csv("/dev/zero"); }, {"NUL"}));
+  EXPECT_TRUE(throws_with<rbm::IoError>([] { rbm::load_amat("/dev/zero"); }, {"NUL"}));
+  EXPECT_TRUE(throws_with<rbm::IoError>([] { rbm::load_dataset("csv:/dev/zero"); }, {"/dev/zero"}));
+}
+
 TEST_P(DataText, AmatRoundTrip) {
   const std::string path = write("a.amat", "0 1 1 0 1 0\n1 1 1 0 0 0\n");
   const Dataset data = rbm::load_amat(path, 2, 3);
@@ -619,6 +665,18 @@ TEST(DataSpec, FileKinds) {
   EXPECT_EQ(binary.n_visible, 784);
   EXPECT_EQ(binary.image_height, 28);
 
+  // A threshold on binary data needs a resize first (grey levels); on its own it is refused.
+  const std::string amat_spec = "amat:" + (dir / "b.amat").string();
+  EXPECT_TRUE(throws_with<rbm::InvalidArgument>(
+      [&] { rbm::load_dataset(amat_spec + ":threshold=0.5"); },
+      {amat_spec + ":threshold=0.5", "threshold", "already binary"}));
+  const Dataset resized = rbm::load_dataset(amat_spec + ":resize=2x2:threshold=0.1");
+  EXPECT_EQ(resized.n_visible, 4);
+  // The only pixel on is the bottom-right corner, which a corner-aligned resize keeps.
+  EXPECT_EQ(resized.values, (std::vector<std::uint8_t>{0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}));
+  EXPECT_EQ(rbm::load_dataset(amat_spec + ":resize=28x28:threshold=0.5").values,
+            rbm::load_dataset(amat_spec).values);
+
   EXPECT_TRUE(
       throws_with<rbm::IoError>([&] { rbm::load_dataset("mnist:" + (dir / "none").string()); },
                                 {(dir / "none" / "train-images-idx3-ubyte").string()}));
@@ -669,7 +727,12 @@ INSTANTIATE_TEST_SUITE_P(
                       BadSpec{"glyphs:5:threshold=0.2:threshold=0.3", "'threshold' given twice"},
                       BadSpec{"bas:3:labels=1", "needs labelled data"},
                       BadSpec{"bas:3:scale=2", "'scale' applies only to csv"},
-                      BadSpec{"csv:/x.csv:scale=0", "'scale=0'"}),
+                      BadSpec{"csv:/x.csv:scale=0", "'scale=0'"},
+                      BadSpec{"bas:3:threshold=0.3", "option 'threshold' needs grey levels"},
+                      BadSpec{"glyphs:2:threshold=0.5", "'glyphs' data is already binary"},
+                      BadSpec{"glyphs:2000000", "'2000000'"},
+                      BadSpec{"glyphs:1000:resize=4096x4096", "more than 2^31"},
+                      BadSpec{"bas:16:resize=4096x4096", "more than 2^31"}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 // ---- the real files in ../shared/data ------------------------------------------------------

@@ -36,7 +36,7 @@ namespace lz = ::rbm::cuda::logz;
 // at D = 784 (the worst case, linear in D, is ~1e-4 but needs every rounding to go one way),
 // and log Z, a weighted mean of terms, inherits no more. |arg| grows with the weights, and so
 // does |log Z| (it is at least the largest field sum), which is why the bound is relative:
-// 1e-5·max(1, |log Z|) — the acceptance bound — leaves a margin of ≥ 3 at unit fields.
+// 1e-5·max(1, |log Z|) — the library's stated accuracy — leaves a margin of ≥ 3 at unit fields.
 constexpr double kLogZRel = 1e-5;
 
 double tolerance(double log_z) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/common/optimizer.hpp"
@@ -461,6 +462,32 @@ TEST(TrainConfigJson, UnknownKeyIsAnErrorNamingTheKey) {
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("learning_rat"), std::string::npos) << e.what();
   }
+}
+
+// Counts are read as integers of their own type: a fraction, a huge double or a negative seed is
+// refused by key instead of being cast (a float-to-int conversion out of range is undefined).
+TEST(TrainConfigJson, CountsOutOfTheirRangeAreErrorsNamingTheKey) {
+  const std::pair<const char*, const char*> cases[] = {{R"({"epochs": 1e30})", "epochs"},
+                                                       {R"({"epochs": 2.5})", "epochs"},
+                                                       {R"({"epochs": 3000000000})", "epochs"},
+                                                       {R"({"n_chains": -1e300})", "n_chains"},
+                                                       {R"({"seed": -1})", "seed"},
+                                                       {R"({"seed": 1e20})", "seed"}};
+  for (const auto& [text, key] : cases) {
+    try {
+      train_config_from_json(text);
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(train_config_from_json(R"({"seed": 18446744073709551615})").seed, UINT64_MAX);
+}
+
+TEST(TrainConfigJson, FloatsBeyondFloatRangeAreRefusedByValidation) {
+  const TrainConfig c = train_config_from_json(R"({"weight_decay": 1e300})");
+  EXPECT_TRUE(std::isinf(c.weight_decay));
+  EXPECT_THROW(validate(c), InvalidArgument);
 }
 
 }  // namespace

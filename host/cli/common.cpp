@@ -10,6 +10,7 @@
 
 #include "host/cli/cli.hpp"
 #include "host/io/atomic_file.hpp"
+#include "host/json_fields.hpp"
 
 namespace rbm::cli {
 
@@ -66,8 +67,10 @@ RunConfig run_config_from_json(const json& j) {
   json train = j;
   try {
     if (j.contains("data")) config.data = j.at("data").get<std::string>();
-    if (j.contains("hidden")) config.hidden = j.at("hidden").get<int>();
-    if (j.contains("models")) config.models = j.at("models").get<int>();
+    if (j.contains("hidden"))
+      config.hidden = detail::json_integer<int>(j.at("hidden"), "run configuration", "hidden");
+    if (j.contains("models"))
+      config.models = detail::json_integer<int>(j.at("models"), "run configuration", "models");
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("run configuration: ") + e.what());
   }

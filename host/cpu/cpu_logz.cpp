@@ -6,8 +6,8 @@
 // The L hidden bits split into a prefix (high bits) and a suffix (low bits). With
 //   x_i(p) = exp(b_i + W_i,prefix·p)  and  y_i(q) = exp(W_i,suffix·q),
 // each (state, visible unit) pair costs one FMA and one multiply, 1 + x·y, into a running
-// product whose binary exponent is moved into an integer every few factors (the split form of
-// the issue/DESIGN sketch). A prefix whose fields could leave double range takes the slow path,
+// product whose binary exponent is moved into an integer every few factors (the split form:
+// no softplus per pair). A prefix whose fields could leave double range takes the slow path,
 // softplus per pair. Each prefix's 2^s states reduce to (max, Σexp) in float64; chunks of
 // prefixes are combined in a fixed order, so the result does not depend on the thread count.
 #include <algorithm>

@@ -3,6 +3,7 @@
 #include "rbm/dataset.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "host/check.hpp"
@@ -46,7 +47,8 @@ void Dataset::validate() const {
   RBM_EXPECTS(image_height >= 0 && image_width >= 0, who, ": negative image shape ", image_height,
               "x", image_width);
   RBM_EXPECTS((image_height == 0 && image_width == 0) ||
-                  (image_height > 0 && image_width > 0 && image_height * image_width == n_visible),
+                  (image_height > 0 && image_width > 0 &&
+                   static_cast<long long>(image_height) * image_width == n_visible),
               who, ": image shape ", image_height, "x", image_width, " does not match n_visible ",
               n_visible);
   const auto bad = std::find_if(values.begin(), values.end(), [](std::uint8_t v) { return v > 1; });
@@ -60,6 +62,9 @@ void Dataset::validate() const {
 Dataset binarize(const GrayImages& images, float threshold) {
   check_images(images, "binarize");
   RBM_EXPECTS(std::isfinite(threshold), "binarize: threshold ", threshold, " is not finite");
+  RBM_EXPECTS(static_cast<long long>(images.height) * images.width <= INT_MAX,
+              "binarize: ", images.height, "x", images.width,
+              " images have more pixels than a Dataset holds");
   Dataset data;
   data.n_samples = images.n_images;
   data.n_visible = images.height * images.width;

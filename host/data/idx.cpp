@@ -50,15 +50,15 @@ class GzReader {
     return done;
   }
 
-  /// Reads exactly `count` bytes, growing `out` by chunks so that a lying header cannot make
-  /// us allocate more than the file holds.
+  /// Reads exactly `count` bytes, growing the buffer geometrically from 64 KiB with what has
+  /// really been read, so that a lying header cannot make us allocate more than about twice
+  /// what the file holds (a header claiming 10^9 images costs 64 KiB, not gigabytes).
   std::vector<std::uint8_t> read_exact(std::size_t count, const char* what) {
+    constexpr std::size_t first_chunk = std::size_t{64} << 10;
     std::vector<std::uint8_t> bytes;
-    constexpr std::size_t chunk = std::size_t{16} << 20;
-    bytes.reserve(std::min(count, std::size_t{4} * chunk));
     while (bytes.size() < count) {
       const std::size_t old_size = bytes.size();
-      const std::size_t want = std::min(chunk, count - old_size);
+      const std::size_t want = std::min(std::max(first_chunk, old_size), count - old_size);
       bytes.resize(old_size + want);
       const std::size_t got = read(bytes.data() + old_size, want);
       if (got < want) {

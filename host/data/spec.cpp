@@ -197,7 +197,8 @@ GrayImages drop_images(GrayImages images, std::size_t first) {
   first = std::min(first, images.n_images);
   const std::size_t per_image = static_cast<std::size_t>(images.height) * images.width;
   images.pixels.erase(images.pixels.begin(), images.pixels.begin() + first * per_image);
-  if (!images.labels.empty()) images.labels.erase(images.labels.begin(), images.labels.begin() + first);
+  if (!images.labels.empty())
+    images.labels.erase(images.labels.begin(), images.labels.begin() + first);
   images.n_images -= first;
   return images;
 }

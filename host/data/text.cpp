@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "host/check.hpp"
 #include "host/data/gz_file.hpp"
@@ -25,27 +27,35 @@ std::string shown(const char* first, const char* last) {
 /// Reads a gzip or plain text file line by line, counting lines for error messages.
 class LineReader {
  public:
-  explicit LineReader(const std::string& path) : file_(path) {}
+  explicit LineReader(const std::string& path) : file_(path), buffer_(kBufferBytes) {}
 
-  /// The next line without its "\n" or "\r\n"; false at the end of the file.
+  /// The next line without its "\n" or "\r\n"; false at the end of the file. A NUL byte is
+  /// an IoError (a binary file, or a device like /dev/zero that would never end a line), and
+  /// so is a line longer than kMaxLineBytes: a text loader must not grow one string without
+  /// bound on input that is no text file.
   bool next(std::string& line) {
     line.clear();
-    char chunk[8192];
     for (;;) {
-      if (gzgets(file_.get(), chunk, sizeof chunk) == nullptr) {
-        std::string message;
-        const int code = file_.error(message);
-        if (code == Z_BUF_ERROR) {
-          RBM_THROW(IoError, "'", file_.path(),
-                    "': truncated: the compressed stream ends early in line ", line_number_ + 1);
-        }
-        if (code != Z_OK) RBM_THROW(IoError, "'", file_.path(), "': read error: ", message);
+      if (begin_ == end_ && !refill()) {
         if (line.empty()) return false;
         break;  // a last line without "\n"
       }
-      line += chunk;
-      if (!line.empty() && line.back() == '\n') {
-        line.pop_back();
+      const char* first = buffer_.data() + begin_;
+      const char* last = buffer_.data() + end_;
+      const char* newline = static_cast<const char*>(std::memchr(first, '\n', last - first));
+      const char* stop = newline != nullptr ? newline : last;
+      if (std::memchr(first, '\0', stop - first) != nullptr) {
+        RBM_THROW(IoError, "'", file_.path(), "' line ", line_number_ + 1,
+                  ": NUL byte (not a text file?)");
+      }
+      if (line.size() + (stop - first) > kMaxLineBytes) {
+        RBM_THROW(IoError, "'", file_.path(), "' line ", line_number_ + 1, " is longer than ",
+                  kMaxLineBytes >> 20, " MiB (not a text file?)");
+      }
+      line.append(first, stop);
+      begin_ = static_cast<std::size_t>(stop - buffer_.data());
+      if (newline != nullptr) {
+        ++begin_;
         break;
       }
     }
@@ -59,7 +69,32 @@ class LineReader {
   std::string where() const { return detail::concat("'", file_.path(), "' line ", line_number_); }
 
  private:
+  static constexpr std::size_t kBufferBytes = std::size_t{1} << 16;
+  // A 28x28 CSV row is a few KB and an .amat row of a 4096x4096 image 32 MiB.
+  static constexpr std::size_t kMaxLineBytes = std::size_t{64} << 20;
+
+  /// Reads the next block into the buffer; false at the end of the file.
+  bool refill() {
+    const int got = gzread(file_.get(), buffer_.data(), static_cast<unsigned>(buffer_.size()));
+    std::string message;
+    const int code = file_.error(message);
+    // zlib reports a stream cut short as Z_BUF_ERROR with a short (or empty) read.
+    if (code == Z_BUF_ERROR) {
+      RBM_THROW(IoError, "'", file_.path(),
+                "': truncated: the compressed stream ends early in line ", line_number_ + 1);
+    }
+    if (got < 0 || code != Z_OK) {
+      RBM_THROW(IoError, "'", file_.path(), "': read error in line ", line_number_ + 1, ": ",
+                message);
+    }
+    begin_ = 0;
+    end_ = static_cast<std::size_t>(got);
+    return got > 0;
+  }
+
   detail::GzFile file_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0, end_ = 0;  ///< the unread part of buffer_
   std::size_t line_number_ = 0;
 };
 
@@ -142,6 +177,11 @@ GrayImages load_csv(const std::string& path, const CsvOptions& options) {
     for (std::size_t i = 0; i < n_pixels; ++i) {
       if (fields[i] < 0.0) {
         RBM_THROW(IoError, in.where(), ", column ", i + 1, ": negative pixel value ", fields[i]);
+      }
+      // Pixels are kept as float: a larger value would become inf and then NaN when scaled.
+      if (fields[i] > FLT_MAX) {
+        RBM_THROW(IoError, in.where(), ", column ", i + 1, ": pixel value ", fields[i],
+                  " is beyond float range");
       }
       values.push_back(static_cast<float>(fields[i]));
     }

@@ -1,6 +1,7 @@
 // host/io/atomic_file.hpp — every file the library writes goes through here: written to a
-// temporary name in the same directory, flushed to disk, then renamed over the target, so a
-// crash or a full disk never leaves a half-written file under the real name.
+// temporary name in the same directory (unique per call), flushed to disk, then renamed over
+// the target and the directory synced, so a crash, a full disk or a concurrent save of the
+// same path never leaves a half-written file under the real name.
 #pragma once
 #include <functional>
 #include <string>

@@ -1,6 +1,8 @@
 // host/io/safetensors.cpp — model files: tensors `weights` [D,L], `visible_bias` [D],
 // `hidden_bias` [L] (prefixed `m0.`, `m1.`, ... when a file holds several models) and metadata
 // naming the format, the unit types, the library version and each model's provenance.
+#include <climits>
+#include <new>
 #include <string>
 
 #include "host/check.hpp"
@@ -36,6 +38,36 @@ std::string metadata_or(const TensorFile& file, const std::string& key, const ch
   return it == file.metadata.end() ? fallback : it->second;
 }
 
+/// The models of a file already read; `path` for messages.
+std::vector<Model> load_models_from(const TensorFile& file, const std::string& path) {
+  const std::size_t n_models = model_count(file, path);
+  std::vector<Model> models;
+  for (std::size_t m = 0; m < n_models; ++m) {
+    const std::string p = prefix_of(m, n_models);
+    const NamedTensor& w = file.get(path, p + "weights", 2);
+    if (w.shape[0] > INT_MAX || w.shape[1] > INT_MAX)
+      RBM_THROW(IoError, "'", path, "': tensor '", p, "weights' has shape [", w.shape[0], ", ",
+                w.shape[1], "], more units than a model can have");
+    Model model;
+    model.n_visible = static_cast<int>(w.shape[0]);
+    model.n_hidden = static_cast<int>(w.shape[1]);
+    model.weights = w.values;
+    model.visible_bias = file.get(path, p + "visible_bias", 1).values;
+    model.hidden_bias = file.get(path, p + "hidden_bias", 1).values;
+    model.provenance = metadata_or(file, p + "provenance", "{}");
+    try {
+      model.visible_type = parse_unit_type(metadata_or(file, p + "visible_type", "bernoulli"));
+      model.hidden_type = parse_unit_type(metadata_or(file, p + "hidden_type", "bernoulli"));
+      model.validate();
+    } catch (const InvalidArgument& e) {
+      RBM_THROW(IoError, "'", path, "': invalid model", n_models > 1 ? " " + p : "", ": ",
+                e.what());
+    }
+    models.push_back(std::move(model));
+  }
+  return models;
+}
+
 }  // namespace
 
 void save_models(const std::string& path, const std::vector<Model>& models) {
@@ -62,30 +94,11 @@ void save_model(const std::string& path, const Model& model) {
 }
 
 std::vector<Model> load_models(const std::string& path) {
-  const TensorFile file = detail::read_tensor_file(path);
-  const std::size_t n_models = model_count(file, path);
-  std::vector<Model> models;
-  for (std::size_t m = 0; m < n_models; ++m) {
-    const std::string p = prefix_of(m, n_models);
-    const NamedTensor& w = file.get(path, p + "weights", 2);
-    Model model;
-    model.n_visible = static_cast<int>(w.shape[0]);
-    model.n_hidden = static_cast<int>(w.shape[1]);
-    model.weights = w.values;
-    model.visible_bias = file.get(path, p + "visible_bias", 1).values;
-    model.hidden_bias = file.get(path, p + "hidden_bias", 1).values;
-    model.provenance = metadata_or(file, p + "provenance", "{}");
-    try {
-      model.visible_type = parse_unit_type(metadata_or(file, p + "visible_type", "bernoulli"));
-      model.hidden_type = parse_unit_type(metadata_or(file, p + "hidden_type", "bernoulli"));
-      model.validate();
-    } catch (const InvalidArgument& e) {
-      RBM_THROW(IoError, "'", path, "': invalid model", n_models > 1 ? " " + p : "", ": ",
-                e.what());
-    }
-    models.push_back(std::move(model));
+  try {
+    return load_models_from(detail::read_tensor_file(path), path);
+  } catch (const std::bad_alloc&) {
+    RBM_THROW(OutOfMemory, "'", path, "': out of host memory loading the models");
   }
-  return models;
 }
 
 Model load_model(const std::string& path) {
