@@ -317,6 +317,17 @@ TEST(ExactLogZOptions, MaxLog2StatesIsHonoured) {
                             kLibraryLogZRel, "log Z at exactly the limit"));
 }
 
+// The enumeration bound lives in one place: a caller who raises max_log2_states past it gets an
+// error naming both numbers instead of a shift past the width of the state counter.
+TEST(ExactLogZOptions, RaisingTheLimitPastTheEnumerationBoundIsRefused) {
+  Engine engine(BackendKind::cpu);
+  LogZOptions options;
+  options.max_log2_states = 100;
+  const Model model = Model::zeros(784, 80);
+  EXPECT_TRUE(throws_with<InvalidArgument>([&] { engine.log_z(model, options); }, "2^62"));
+  EXPECT_TRUE(throws_with<InvalidArgument>([&] { engine.log_z(model, options); }, "100"));
+}
+
 TEST(ExactLogZOptions, ProgressReportsAndCancels) {
   Engine engine(BackendKind::cpu);
   // 2^18 hidden states × 40 visible units: long enough to report progress, < 1 s.

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "rbm/rbm.hpp"
@@ -361,6 +362,45 @@ TEST(TrainingEngine, CenteredEnergyIsThePlainModelsUpToAConstant) {
     for (int j = 0; j < L; ++j) constant += mu[i] * plain.weight(i, j) * lambda[j];
   Engine engine(BackendKind::cpu);
   EXPECT_NEAR(log_sum_exp(terms), engine.log_z(plain).log_z + constant, 1e-10);
+}
+
+// Every entry point that receives parameters names the first non-finite one, tensor and index.
+TEST(EngineParameters, NonFiniteParametersAreRefusedByTensorAndIndex) {
+  Engine engine(BackendKind::cpu);
+  const Dataset data = make_bars_and_stripes(3);
+  const DataHandle handle = engine.upload(data);
+  Model model = Model::zeros(data.n_visible, 4);
+  struct Case {
+    std::vector<float> Model::*tensor;
+    const char* name;
+    std::size_t index;
+    float value;
+  };
+  const Case cases[] = {{&Model::weights, "weights[5]", 5, NAN},
+                        {&Model::visible_bias, "visible_bias[2]", 2, INFINITY},
+                        {&Model::hidden_bias, "hidden_bias[3]", 3, -INFINITY}};
+  for (const Case& c : cases) {
+    Model bad = model;
+    (bad.*c.tensor)[c.index] = c.value;
+    SampleOptions sampling;
+    sampling.burn_in = 1;
+    const std::function<void()> calls[] = {
+        [&] { engine.log_z(bad); },
+        [&] { engine.free_energy(bad, handle); },
+        [&] { engine.reconstruction_error(bad, handle); },
+        [&] { engine.hidden_probabilities(bad, handle); },
+        [&] { engine.sample(bad, sampling); },
+        [&] { engine.train(bad, TrainConfig{}, handle); },
+        [&] { save_model(::testing::TempDir() + "/nonfinite.safetensors", bad); }};
+    for (const auto& call : calls) {
+      try {
+        call();
+        ADD_FAILURE() << "accepted a model with " << c.name << " = " << c.value;
+      } catch (const InvalidArgument& e) {
+        EXPECT_NE(std::string(e.what()).find(c.name), std::string::npos) << e.what();
+      }
+    }
+  }
 }
 
 }  // namespace

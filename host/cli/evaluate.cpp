@@ -96,7 +96,7 @@ int run_eval(const EvalCommand& o) {
                    {"backend", rbm::to_string(engine.kind())},
                    {"seconds", seconds_since(start)}});
     print(o.common, record,
-          format("%slog Z = %.6f   exact mean log-likelihood = %.6f nats   reconstruction error "
+          format("%slog Z = %.10g   exact mean log-likelihood = %.10g nats   reconstruction error "
                  "= %.5f   (%zu samples, %.2f s)",
                  models.size() > 1 ? ("model " + std::to_string(m) + ": ").c_str() : "",
                  log_zs[m].log_z, log_likelihood, reconstruction, data.n_samples,

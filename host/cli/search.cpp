@@ -158,7 +158,10 @@ std::vector<Score> train_and_score(Engine& engine,
         if (m.diverged) scores[members[m.model]].diverged = true;
       return true;
     };
+    const auto group_start = Clock::now();
     const std::vector<Model> trained = engine.train(models, configs, train_handle, options);
+    note(format("search: trained %zu model(s) with L=%d in %.1f s", members.size(), hidden,
+                seconds_since(group_start)));
     LogZOptions logz;
     logz.max_log2_states = max_log2_states;
     for (std::size_t k = 0; k < members.size(); ++k) {

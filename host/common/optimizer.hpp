@@ -57,6 +57,38 @@ RBM_HD StepScalars step_scalars(Optimizer optimizer, const StepHyper& h, std::ui
 }
 
 /// θ += the optimizer's step for ascent direction g; s0, s1 are the parameter's state slots.
+/// The optimizer is a template argument so that loops over parameters carry no branch on it
+/// (the CPU loops vectorise); optimizer_step below picks it at run time.
+template <Optimizer kOptimizer>
+RBM_HD void optimizer_step_as(
+    const StepHyper& h, const StepScalars& scalars, float g, float& theta, float& s0, float& s1) {
+  if constexpr (kOptimizer == Optimizer::sgd) {
+    theta = add_rn(theta, mul_rn(h.learning_rate, g));
+  } else if constexpr (kOptimizer == Optimizer::momentum) {
+    s0 = add_rn(mul_rn(h.momentum, s0), mul_rn(h.learning_rate, g));
+    theta = add_rn(theta, s0);
+  } else if constexpr (kOptimizer == Optimizer::nesterov) {
+    s0 = add_rn(mul_rn(h.momentum, s0), g);
+    theta = add_rn(theta, mul_rn(h.learning_rate, add_rn(g, mul_rn(h.momentum, s0))));
+  } else if constexpr (kOptimizer == Optimizer::rmsprop) {
+    s0 = add_rn(mul_rn(h.rmsprop_alpha, s0), mul_rn(sub_rn(1.0f, h.rmsprop_alpha), mul_rn(g, g)));
+    const float scaled = div_rn(g, add_rn(sqrt_rn(s0), h.epsilon));
+    if (h.momentum > 0.0f) {
+      s1 = add_rn(mul_rn(h.momentum, s1), scaled);
+      theta = add_rn(theta, mul_rn(h.learning_rate, s1));
+    } else {
+      theta = add_rn(theta, mul_rn(h.learning_rate, scaled));
+    }
+  } else {
+    static_assert(kOptimizer == Optimizer::adam, "an optimizer without an update rule");
+    s0 = add_rn(mul_rn(h.adam_beta1, s0), mul_rn(sub_rn(1.0f, h.adam_beta1), g));
+    s1 = add_rn(mul_rn(h.adam_beta2, s1), mul_rn(mul_rn(sub_rn(1.0f, h.adam_beta2), g), g));
+    const float denominator = add_rn(div_rn(sqrt_rn(s1), scalars.sqrt_correction2), h.epsilon);
+    theta = add_rn(theta, mul_rn(scalars.step_size, div_rn(s0, denominator)));
+  }
+}
+
+/// optimizer_step_as with the optimizer chosen at run time.
 RBM_HD void optimizer_step(Optimizer optimizer,
                            const StepHyper& h,
                            const StepScalars& scalars,
@@ -66,34 +98,15 @@ RBM_HD void optimizer_step(Optimizer optimizer,
                            float& s1) {
   switch (optimizer) {
     case Optimizer::sgd:
-      theta = add_rn(theta, mul_rn(h.learning_rate, g));
-      return;
+      return optimizer_step_as<Optimizer::sgd>(h, scalars, g, theta, s0, s1);
     case Optimizer::momentum:
-      s0 = add_rn(mul_rn(h.momentum, s0), mul_rn(h.learning_rate, g));
-      theta = add_rn(theta, s0);
-      return;
+      return optimizer_step_as<Optimizer::momentum>(h, scalars, g, theta, s0, s1);
     case Optimizer::nesterov:
-      s0 = add_rn(mul_rn(h.momentum, s0), g);
-      theta = add_rn(theta, mul_rn(h.learning_rate, add_rn(g, mul_rn(h.momentum, s0))));
-      return;
-    case Optimizer::rmsprop: {
-      s0 = add_rn(mul_rn(h.rmsprop_alpha, s0), mul_rn(sub_rn(1.0f, h.rmsprop_alpha), mul_rn(g, g)));
-      const float scaled = div_rn(g, add_rn(sqrt_rn(s0), h.epsilon));
-      if (h.momentum > 0.0f) {
-        s1 = add_rn(mul_rn(h.momentum, s1), scaled);
-        theta = add_rn(theta, mul_rn(h.learning_rate, s1));
-      } else {
-        theta = add_rn(theta, mul_rn(h.learning_rate, scaled));
-      }
-      return;
-    }
-    case Optimizer::adam: {
-      s0 = add_rn(mul_rn(h.adam_beta1, s0), mul_rn(sub_rn(1.0f, h.adam_beta1), g));
-      s1 = add_rn(mul_rn(h.adam_beta2, s1), mul_rn(mul_rn(sub_rn(1.0f, h.adam_beta2), g), g));
-      const float denominator = add_rn(div_rn(sqrt_rn(s1), scalars.sqrt_correction2), h.epsilon);
-      theta = add_rn(theta, mul_rn(scalars.step_size, div_rn(s0, denominator)));
-      return;
-    }
+      return optimizer_step_as<Optimizer::nesterov>(h, scalars, g, theta, s0, s1);
+    case Optimizer::rmsprop:
+      return optimizer_step_as<Optimizer::rmsprop>(h, scalars, g, theta, s0, s1);
+    case Optimizer::adam:
+      return optimizer_step_as<Optimizer::adam>(h, scalars, g, theta, s0, s1);
   }
 }
 

@@ -21,11 +21,35 @@ void run_body(const std::function<void(std::size_t, std::size_t)>& body,
   }
   t_inside_body = false;
 }
+
+#ifdef RBM_OPENMP
+/// The pool's ranges on an OpenMP team: range p runs body(n·p/parts, n·(p+1)/parts).
+void run_on_openmp(std::size_t n,
+                   std::size_t parts,
+                   const std::function<void(std::size_t, std::size_t)>& body) {
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static, 1)
+  for (std::size_t p = 0; p < parts; ++p) {
+    try {
+      run_body(body, n * p / parts, n * (p + 1) / parts);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+#endif
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0)
     n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n_threads_ = n_threads;
+#ifdef RBM_OPENMP
+  return;  // OpenMP keeps its own team
+#endif
   for (int t = 1; t < n_threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
 }
 
@@ -70,10 +94,14 @@ void ThreadPool::parallel_for(std::size_t n,
   if (n == 0) return;
   const std::size_t parts = std::min<std::size_t>(
       size(), std::max<std::size_t>(1, n / std::max<std::size_t>(1, min_per_thread)));
-  if (parts <= 1 || workers_.empty() || t_inside_body) {
+  if (parts <= 1 || size() == 1 || t_inside_body) {
     body(0, n);
     return;
   }
+#ifdef RBM_OPENMP
+  run_on_openmp(n, parts, body);
+  return;
+#endif
   const std::lock_guard<std::mutex> one_caller(callers_);
   std::vector<std::pair<std::size_t, std::size_t>> ranges(size(), {0, 0});
   for (std::size_t p = 0; p < parts; ++p) ranges[p] = {n * p / parts, n * (p + 1) / parts};

@@ -1,6 +1,8 @@
 // host/common/parallel.hpp — a small persistent thread pool for the CPU backend's loops.
 // Persistent because the training loop calls it several times per mini-batch, where spawning
 // threads each time would cost more than the work. BLAS calls keep their own (OpenBLAS) threads.
+// Built with -DRBM_OPENMP=ON, the same ranges run on an OpenMP team instead (for comparison: the
+// pool measured as fast or faster on the training and log Z benchmarks, see bench/RESULTS.md).
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -27,7 +29,7 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  int size() const { return n_threads_; }
 
   /// Runs body(begin, end) over [0, n) split into at most size() contiguous ranges, the
   /// calling thread taking the first. Ranges depend only on n and size(), so results that are
@@ -41,6 +43,7 @@ class ThreadPool {
  private:
   void worker_loop(int index);
 
+  int n_threads_ = 1;
   std::vector<std::thread> workers_;
   std::mutex callers_;  ///< one parallel_for at a time
   std::mutex mutex_;

@@ -9,6 +9,9 @@
 #include "host/common/units.hpp"
 #include "host/cpu/cpu_math.hpp"
 
+// OpenBLAS names the kernel set it picked for this CPU; weak, so any other CBLAS links too.
+extern "C" char* openblas_get_corename(void) __attribute__((weak));
+
 namespace rbm::detail {
 namespace cpu {
 
@@ -119,8 +122,29 @@ void on_probabilities(
 
 CpuBackend::CpuBackend(const EngineOptions& options) : pool_(options.cpu_threads) {}
 
+namespace {
+
+/// ", OpenBLAS <kernels>" and, when OpenBLAS did not recognise an x86 CPU with AVX2 or AVX-512
+/// and fell back to its SSE3 (Prescott) kernels — several times slower GEMMs — how to fix it.
+std::string blas_description() {
+  if (!openblas_get_corename) return "";
+  const std::string core = openblas_get_corename();
+  std::string text = ", OpenBLAS " + core;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (core == "Prescott" && __builtin_cpu_supports("avx2")) {
+    const bool avx512 = __builtin_cpu_supports("avx512f");
+    text += std::string(" kernels on an ") + (avx512 ? "AVX-512" : "AVX2") +
+            " CPU: set OPENBLAS_CORETYPE=" + (avx512 ? "SkylakeX" : "Haswell") +
+            " for faster GEMMs";
+  }
+#endif
+  return text;
+}
+
+}  // namespace
+
 std::string CpuBackend::device_name() const {
-  return "cpu (" + std::to_string(pool_.size()) + " threads)";
+  return "cpu (" + std::to_string(pool_.size()) + " threads" + blas_description() + ")";
 }
 
 std::shared_ptr<const ResidentData> CpuBackend::upload(const Dataset& data) {

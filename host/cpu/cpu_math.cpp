@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "host/common/parallel.hpp"
@@ -44,6 +45,43 @@ void spin_means(float* p, std::size_t begin, std::size_t end) {
     p[e] = units::mean_from_probability(UnitType::spin, p[e]);
 }
 
+namespace {
+
+/// The weight update for one optimizer over elements [begin, end) of W [D][L]: no branch on the
+/// optimizer or the slots inside the loop, so it vectorises; the sparsity term walks (i, j).
+template <Optimizer kOptimizer>
+inline __attribute__((always_inline)) void update_weights_as(const UpdateInputs& in,
+                                                             std::size_t n_hidden,
+                                                             float* weights,
+                                                             const float* grad,
+                                                             float* s0,
+                                                             float* s1,
+                                                             std::size_t begin,
+                                                             std::size_t end) {
+  const StepHyper h = in.hyper;
+  const StepScalars scalars = in.scalars;
+  constexpr bool kFirstSlot = kOptimizer != Optimizer::sgd;
+  constexpr bool kSecondSlot = kOptimizer == Optimizer::rmsprop || kOptimizer == Optimizer::adam;
+  float unused = 0;
+  auto step = [&](std::size_t e, float sparsity_term) {
+    const float g = weight_gradient(h, grad[e], weights[e], sparsity_term);
+    optimizer_step_as<kOptimizer>(h, scalars, g, weights[e], kFirstSlot ? s0[e] : unused,
+                                  kSecondSlot ? s1[e] : unused);
+  };
+  if (!in.sparsity_pull) {
+    for (std::size_t e = begin; e < end; ++e) step(e, 0.0f);
+    return;
+  }
+  for (std::size_t e = begin; e < end;) {  // a row i of W at a time: pull_j · mean_i
+    const std::size_t i = e / n_hidden, row_end = std::min(end, (i + 1) * n_hidden);
+    const float mean_i = in.visible_means[i];
+    for (std::size_t j = e - i * n_hidden; e < row_end; ++e, ++j)
+      step(e, mul_rn(in.sparsity_pull[j], mean_i));
+  }
+}
+
+}  // namespace
+
 RBM_HOT_CLONES
 void update_weights(const UpdateInputs& in,
                     int n_hidden,
@@ -52,14 +90,22 @@ void update_weights(const UpdateInputs& in,
                     float* const slots[2],
                     std::size_t begin,
                     std::size_t end) {
-  float unused0 = 0, unused1 = 0;
-  for (std::size_t e = begin; e < end; ++e) {
-    float sparsity = 0.0f;
-    if (in.sparsity_pull)
-      sparsity = mul_rn(in.sparsity_pull[e % n_hidden], in.visible_means[e / n_hidden]);
-    const float g = weight_gradient(in.hyper, grad[e], weights[e], sparsity);
-    optimizer_step(in.optimizer, in.hyper, in.scalars, g, weights[e],
-                   slots[0] ? slots[0][e] : unused0, slots[1] ? slots[1][e] : unused1);
+  const std::size_t L = static_cast<std::size_t>(n_hidden);
+  switch (in.optimizer) {
+    case Optimizer::sgd:
+      return update_weights_as<Optimizer::sgd>(in, L, weights, grad, nullptr, nullptr, begin, end);
+    case Optimizer::momentum:
+      return update_weights_as<Optimizer::momentum>(in, L, weights, grad, slots[0], nullptr, begin,
+                                                    end);
+    case Optimizer::nesterov:
+      return update_weights_as<Optimizer::nesterov>(in, L, weights, grad, slots[0], nullptr, begin,
+                                                    end);
+    case Optimizer::rmsprop:
+      return update_weights_as<Optimizer::rmsprop>(in, L, weights, grad, slots[0], slots[1], begin,
+                                                   end);
+    case Optimizer::adam:
+      return update_weights_as<Optimizer::adam>(in, L, weights, grad, slots[0], slots[1], begin,
+                                                end);
   }
 }
 
