@@ -219,6 +219,19 @@ TEST_F(CliTest, LogzRefusesHugeEnumerationWithTheSize) {
   EXPECT_NE(r.output.find("2^60"), std::string::npos) << r.output;
 }
 
+// Huge but finite parameters (a model written by another tool) print in a readable exponent
+// form, not as a 30-digit fixed-point number.
+TEST_F(CliTest, HugeValuesPrintInExponentForm) {
+  rbm::Model model = rbm::Model::zeros(9, 4);
+  model.hidden_bias[0] = 1e30f;
+  rbm::save_model(path("huge.safetensors"), model);
+  const CliRun r =
+      run_cli("eval --backend cpu --model " + path("huge.safetensors") + " --data bas:3");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("log Z = 1.000000015e+30"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("0000000000"), std::string::npos) << r.output;
+}
+
 TEST_F(CliTest, CudaBackendWithoutDeviceFailsClearly) {
   if (rbm::cuda_available()) GTEST_SKIP() << "a CUDA device is present";
   const CliRun r = run_cli("logz --model " + path("none.safetensors") + " --backend cuda");
