@@ -29,7 +29,8 @@ void run_on_openmp(std::size_t n,
                    const std::function<void(std::size_t, std::size_t)>& body) {
   std::exception_ptr error;
   std::mutex error_mutex;
-#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static, 1)
+  const int team = static_cast<int>(parts);
+#pragma omp parallel for num_threads(team) schedule(static, 1)
   for (std::size_t p = 0; p < parts; ++p) {
     try {
       run_body(body, n * p / parts, n * (p + 1) / parts);
