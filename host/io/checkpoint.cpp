@@ -5,7 +5,7 @@
 #include <string>
 
 #include "host/check.hpp"
-#include "host/io/tensor_file.hpp"
+#include "host/io/model_tensors.hpp"
 #include "host/trainer.hpp"
 #include "rbm/version.hpp"
 
@@ -75,15 +75,11 @@ void save_checkpoint(const std::string& path, const TrainingCheckpoint& c) {
     const TrainingCheckpoint::ModelState& s = c.states[m];
     const std::string p = prefix(m);
     const std::int64_t D = model.n_visible, L = model.n_hidden, P = D * L + D + L;
+    detail::add_model_tensors(file, p, model);
     file.metadata[p + "config"] = to_json(c.configs[m]);
-    file.metadata[p + "visible_type"] = to_string(model.visible_type);
-    file.metadata[p + "hidden_type"] = to_string(model.hidden_type);
     file.metadata[p + "provenance"] = model.provenance;
     file.metadata[p + "rng_offset"] = std::to_string(s.rng_offset);
     file.metadata[p + "steps"] = std::to_string(s.steps);
-    add(file, p + "weights", {D, L}, model.weights);
-    add(file, p + "visible_bias", {D}, model.visible_bias);
-    add(file, p + "hidden_bias", {L}, model.hidden_bias);
     add(file, p + "optimizer", {static_cast<std::int64_t>(s.optimizer.size()) / P, P}, s.optimizer);
     add(file, p + "chains", {static_cast<std::int64_t>(s.chains.size()) / D, D}, s.chains);
     add(file, p + "sparsity", {L}, s.sparsity);
@@ -108,13 +104,7 @@ TrainingCheckpoint load_checkpoint(const std::string& path) {
   try {
     for (std::size_t m = 0; m < n_models; ++m) {
       const std::string p = prefix(m);
-      const NamedTensor& w = file.get(path, p + "weights", 2);
-      Model model;
-      model.n_visible = static_cast<int>(w.shape[0]);
-      model.n_hidden = static_cast<int>(w.shape[1]);
-      model.weights = w.values;
-      model.visible_bias = file.get(path, p + "visible_bias", 1).values;
-      model.hidden_bias = file.get(path, p + "hidden_bias", 1).values;
+      Model model = detail::model_from_tensors(file, path, p);
       model.visible_type = parse_unit_type(metadata(file, path, p + "visible_type"));
       model.hidden_type = parse_unit_type(metadata(file, path, p + "hidden_type"));
       model.provenance = metadata(file, path, p + "provenance");

@@ -1,12 +1,12 @@
-// host/io/safetensors.cpp — model files: tensors `weights` [D,L], `visible_bias` [D],
-// `hidden_bias` [L] (prefixed `m0.`, `m1.`, ... when a file holds several models) and metadata
-// naming the format, the unit types, the library version and each model's provenance.
+// host/io/safetensors.cpp — model files: each model's tensors and unit types (laid out as
+// host/io/model_tensors.hpp says, prefixed `m0.`, `m1.`, ... when a file holds several models)
+// and metadata naming the format, the library version and each model's provenance.
 #include <climits>
 #include <new>
 #include <string>
 
 #include "host/check.hpp"
-#include "host/io/tensor_file.hpp"
+#include "host/io/model_tensors.hpp"
 #include "rbm/io.hpp"
 #include "rbm/version.hpp"
 
@@ -44,16 +44,7 @@ std::vector<Model> load_models_from(const TensorFile& file, const std::string& p
   std::vector<Model> models;
   for (std::size_t m = 0; m < n_models; ++m) {
     const std::string p = prefix_of(m, n_models);
-    const NamedTensor& w = file.get(path, p + "weights", 2);
-    if (w.shape[0] > INT_MAX || w.shape[1] > INT_MAX)
-      RBM_THROW(IoError, "'", path, "': tensor '", p, "weights' has shape [", w.shape[0], ", ",
-                w.shape[1], "], more units than a model can have");
-    Model model;
-    model.n_visible = static_cast<int>(w.shape[0]);
-    model.n_hidden = static_cast<int>(w.shape[1]);
-    model.weights = w.values;
-    model.visible_bias = file.get(path, p + "visible_bias", 1).values;
-    model.hidden_bias = file.get(path, p + "hidden_bias", 1).values;
+    Model model = detail::model_from_tensors(file, path, p);
     model.provenance = metadata_or(file, p + "provenance", "{}");
     try {
       model.visible_type = parse_unit_type(metadata_or(file, p + "visible_type", "bernoulli"));
@@ -70,6 +61,34 @@ std::vector<Model> load_models_from(const TensorFile& file, const std::string& p
 
 }  // namespace
 
+namespace detail {
+
+void add_model_tensors(TensorFile& file, const std::string& prefix, const Model& model) {
+  file.metadata[prefix + "visible_type"] = to_string(model.visible_type);
+  file.metadata[prefix + "hidden_type"] = to_string(model.hidden_type);
+  file.tensors.push_back({prefix + "weights", {model.n_visible, model.n_hidden}, model.weights});
+  file.tensors.push_back({prefix + "visible_bias", {model.n_visible}, model.visible_bias});
+  file.tensors.push_back({prefix + "hidden_bias", {model.n_hidden}, model.hidden_bias});
+}
+
+Model model_from_tensors(const TensorFile& file,
+                         const std::string& path,
+                         const std::string& prefix) {
+  const NamedTensor& w = file.get(path, prefix + "weights", 2);
+  if (w.shape[0] > INT_MAX || w.shape[1] > INT_MAX)
+    RBM_THROW(IoError, "'", path, "': tensor '", prefix, "weights' has shape [", w.shape[0], ", ",
+              w.shape[1], "], more units than a model can have");
+  Model model;
+  model.n_visible = static_cast<int>(w.shape[0]);
+  model.n_hidden = static_cast<int>(w.shape[1]);
+  model.weights = w.values;
+  model.visible_bias = file.get(path, prefix + "visible_bias", 1).values;
+  model.hidden_bias = file.get(path, prefix + "hidden_bias", 1).values;
+  return model;
+}
+
+}  // namespace detail
+
 void save_models(const std::string& path, const std::vector<Model>& models) {
   RBM_EXPECTS(!models.empty(), "save_models: no models to save to '", path, "'");
   TensorFile file;
@@ -79,12 +98,8 @@ void save_models(const std::string& path, const std::vector<Model>& models) {
     const Model& model = models[m];
     model.validate();
     const std::string p = prefix_of(m, models.size());
-    file.metadata[p + "visible_type"] = to_string(model.visible_type);
-    file.metadata[p + "hidden_type"] = to_string(model.hidden_type);
+    detail::add_model_tensors(file, p, model);
     file.metadata[p + "provenance"] = model.provenance.empty() ? "{}" : model.provenance;
-    file.tensors.push_back({p + "weights", {model.n_visible, model.n_hidden}, model.weights});
-    file.tensors.push_back({p + "visible_bias", {model.n_visible}, model.visible_bias});
-    file.tensors.push_back({p + "hidden_bias", {model.n_hidden}, model.hidden_bias});
   }
   detail::write_tensor_file(path, "model file", file);
 }
