@@ -48,10 +48,7 @@ ensure_clang() {
     return
   fi
   echo "rbm: installing clang-14 and its sanitizer/libFuzzer runtimes"
-  local sudo_cmd=""
-  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq clang-14 libclang-rt-14-dev
+  rbm_apt_install clang-14 libclang-rt-14-dev
 }
 
 run_fuzz() {
