@@ -12,7 +12,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 base="${1:-f71fe35}"
 repeats="${2:-3}"
 mnist="${RBM_MNIST_DIR:-$here/../shared/data/mnist}"
-scratch="${RBM_BENCH_SCRATCH:-/tmp/rbm-bench}"
+scratch="${RBM_BENCH_SCRATCH:-$here/build-engine-bench}"  # git-ignored
 mkdir -p "$scratch"
 
 build() {  # build SOURCE_DIR BUILD_DIR [CMAKE_ARGS...]
