@@ -75,15 +75,29 @@ int Schedule::at_int(int epoch, int epochs) const {
   return static_cast<int>(std::lround(at(epoch, epochs)));
 }
 
+std::vector<int> Schedule::extreme_epochs(int epochs) const {
+  const int last = std::max(epochs - 1, 0);
+  std::vector<int> candidates = {0, last};  // linear and exponential are monotone; switch_at
+                                            // holds its first value at 0, its last at the end
+  if (shape_ == Shape::step) {
+    // first·factor^k over steps k = 0..K: monotone in |value|, its sign alternating when the
+    // factor is negative, so the extremes lie in the first two or the last two steps.
+    const double k_last = std::floor(last / when_);
+    for (const double k : {1.0, k_last - 1, k_last})
+      if (k >= 1 && k <= k_last) candidates.push_back(static_cast<int>(k * when_));
+  }
+  return candidates;
+}
+
 double Schedule::min_over(int epochs) const {
   double low = at(0, epochs);
-  for (int e = 1; e < epochs; ++e) low = std::min(low, at(e, epochs));
+  for (const int e : extreme_epochs(epochs)) low = std::min(low, at(e, epochs));
   return low;
 }
 
 double Schedule::max_over(int epochs) const {
   double high = at(0, epochs);
-  for (int e = 1; e < epochs; ++e) high = std::max(high, at(e, epochs));
+  for (const int e : extreme_epochs(epochs)) high = std::max(high, at(e, epochs));
   return high;
 }
 

@@ -4,6 +4,7 @@
 // PyTorch's documented formulas; Schedule's values, text form and errors; TrainConfig's JSON.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -270,6 +271,44 @@ TEST(ScheduleValues, IntegerSchedulesRoundToTheNearestInteger) {
   const int want[] = {1, 2, 2, 3, 3, 4};
   for (int e = 0; e < 6; ++e) EXPECT_EQ(s.at_int(e, 6), want[e]) << "epoch " << e;
   EXPECT_EQ(Schedule::step(1, 2, 2).at_int(5, 6), 4);  // 1·2^⌊5/2⌋
+}
+
+// min_over/max_over decide from a few epochs; they must equal the extremes over every epoch.
+TEST(ScheduleValues, ExtremesEqualTheExtremesOverEveryEpoch) {
+  const Schedule schedules[] = {Schedule(0.3),
+                                Schedule::linear(0.1, 0.01),
+                                Schedule::linear(-2, 5),
+                                Schedule::exponential(0.1, 0.001),
+                                Schedule::exponential(1, 64),
+                                Schedule::step(0.1, 0.5, 3),
+                                Schedule::step(1, 2, 4),
+                                Schedule::step(1, -0.5, 2),
+                                Schedule::step(1, -3, 5),
+                                Schedule::switch_at(0.2, 0.5, 0.6),
+                                Schedule::switch_at(0.9, 0.5, 7)};
+  for (const Schedule& s : schedules)
+    for (const int epochs : {1, 2, 3, 5, 6, 7, 10, 17, 24, 100}) {
+      double low = s.at(0, epochs), high = low;
+      for (int e = 1; e < epochs; ++e) {
+        low = std::min(low, s.at(e, epochs));
+        high = std::max(high, s.at(e, epochs));
+      }
+      EXPECT_EQ(s.min_over(epochs), low) << s.to_string() << " over " << epochs;
+      EXPECT_EQ(s.max_over(epochs), high) << s.to_string() << " over " << epochs;
+    }
+}
+
+// A run of 2^31 − 1 epochs is checked without visiting its epochs (the config fuzzer once timed
+// out on {"epochs": 184447461}).
+TEST(ScheduleValues, LongRunsAreCheckedWithoutVisitingEveryEpoch) {
+  TrainConfig c;
+  c.epochs = INT32_MAX;
+  c.learning_rate = Schedule::exponential(0.1, 0.001);
+  c.batch_size = Schedule::linear(10, 500);
+  validate(c);
+  EXPECT_EQ(c.batch_size.max_over(c.epochs), 500);
+  c.learning_rate = Schedule::step(0.1, 0.5, 1000);  // 0.1·0.5^2147483 underflows to 0
+  EXPECT_THROW(validate(c), InvalidArgument);
 }
 
 TEST(ScheduleText, ParsesTheDocumentedForms) {

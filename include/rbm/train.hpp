@@ -37,7 +37,8 @@ class RBM_EXPORT Schedule {
 
   double at(int epoch, int epochs) const;
   int at_int(int epoch, int epochs) const;
-  /// The extremes over a run of `epochs` epochs (schedules are monotone between switches).
+  /// The extremes over a run of `epochs` epochs, in constant time (schedules are monotone
+  /// between switches, so a few epochs decide them).
   double min_over(int epochs) const;
   double max_over(int epochs) const;
   Shape shape() const { return shape_; }
@@ -52,6 +53,8 @@ class RBM_EXPORT Schedule {
   Shape shape_ = Shape::constant;
   double first_ = 0, last_ = 0;  ///< step: last_ is the factor; switch_at: the value after
   double when_ = 0;              ///< step: epochs per step; switch_at: the switch point
+  /// The epochs of a run where the schedule can take its extremes.
+  std::vector<int> extreme_epochs(int epochs) const;
 };
 
 /// Parameter updates, as PyTorch documents them (torch.optim), for an ascent direction g:
