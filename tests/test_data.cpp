@@ -686,6 +686,10 @@ struct BadSpec {
   std::string spec;
   std::string names;  ///< what the message must mention
 };
+/// Test listings show the spec (gtest would otherwise print the struct's raw bytes).
+void PrintTo(const BadSpec& bad, std::ostream* out) {
+  *out << "'" << bad.spec << "'";
+}
 
 class DataSpecBad : public ::testing::TestWithParam<BadSpec> {};
 

@@ -11,14 +11,12 @@
 #include "host/check.hpp"
 #include "host/common/parallel.hpp"
 #include "rbm/rbm.hpp"
+#include "tests/support/same_model.hpp"
 
 namespace rbm {
 namespace {
 
-bool identical(const Model& a, const Model& b) {
-  return a.weights == b.weights && a.visible_bias == b.visible_bias &&
-         a.hidden_bias == b.hidden_bias;
-}
+using test::same_bits;
 
 TrainConfig config_for(int seed) {
   TrainConfig c;
@@ -49,7 +47,7 @@ TEST(Threads, TwoEnginesInTwoThreadsGiveTheSingleThreadResults) {
       got[t] = engine.train(init_model(data, 12, c), c, engine.upload(data));
     });
   for (auto& thread : threads) thread.join();
-  for (int t = 0; t < 2; ++t) EXPECT_TRUE(identical(got[t], expected[t])) << "thread " << t;
+  for (int t = 0; t < 2; ++t) EXPECT_TRUE(same_bits(got[t], expected[t])) << "thread " << t;
 }
 
 TEST(Threads, OneEngineSharedByThreadsSerialisesTheirCalls) {
@@ -69,7 +67,7 @@ TEST(Threads, OneEngineSharedByThreadsSerialisesTheirCalls) {
   for (auto& thread : threads) thread.join();
   for (int t = 0; t < kThreads; ++t) {
     const Model expected = train_alone(data, t + 1);
-    EXPECT_TRUE(identical(got[t], expected)) << "thread " << t;
+    EXPECT_TRUE(same_bits(got[t], expected)) << "thread " << t;
     Engine alone(BackendKind::cpu);
     EXPECT_EQ(log_z[t], alone.log_z(expected).log_z) << "thread " << t;
   }

@@ -21,6 +21,7 @@
 
 #include "host/common/philox.hpp"
 #include "rbm/rbm.hpp"
+#include "tests/support/same_model.hpp"
 
 namespace rbm::test {
 namespace {
@@ -313,11 +314,6 @@ INSTANTIATE_TEST_SUITE_P(
 
 // ---- Determinism, multi-model training, bad configurations ---------------------------------
 
-bool identical(const Model& a, const Model& b) {
-  return a.n_visible == b.n_visible && a.n_hidden == b.n_hidden && a.weights == b.weights &&
-         a.visible_bias == b.visible_bias && a.hidden_bias == b.hidden_bias;
-}
-
 TEST(TrainBasDeterminism, SameSeedSameModelOtherSeedOther) {
   const Dataset bas = make_bars_and_stripes(3);
   TrainConfig config;
@@ -331,14 +327,14 @@ TEST(TrainBasDeterminism, SameSeedSameModelOtherSeedOther) {
   const Model initial = init_model(bas, 8, config);
   const Model snapshot = initial;
   const Model first = engine.train(initial, config, data);
-  EXPECT_TRUE(identical(initial, snapshot)) << "train modified its input model";
-  EXPECT_FALSE(identical(first, initial)) << "training changed nothing";
-  EXPECT_TRUE(identical(engine.train(initial, config, data), first)) << "same seed, other model";
+  EXPECT_TRUE(same_bits(initial, snapshot)) << "train modified its input model";
+  EXPECT_FALSE(same_bits(first, initial)) << "training changed nothing";
+  EXPECT_TRUE(same_bits(engine.train(initial, config, data), first)) << "same seed, other model";
   Engine other_engine(BackendKind::cpu);
-  EXPECT_TRUE(identical(other_engine.train(initial, config, other_engine.upload(bas)), first))
+  EXPECT_TRUE(same_bits(other_engine.train(initial, config, other_engine.upload(bas)), first))
       << "same seed in a second Engine, other model";
   config.seed = 8;
-  EXPECT_FALSE(identical(engine.train(initial, config, data), first)) << "seeds 7 and 8 agree";
+  EXPECT_FALSE(same_bits(engine.train(initial, config, data), first)) << "seeds 7 and 8 agree";
 }
 
 struct MultiInputs {
@@ -372,12 +368,12 @@ TEST_P(TrainBasMultiModel, OneCallEqualsSingleRuns) {
   ASSERT_EQ(together.size(), models.size());
   for (std::size_t m = 0; m < models.size(); ++m) {
     const Model alone = engine.train(models[m], configs[m], data);
-    EXPECT_TRUE(identical(together[m], alone)) << "model " << m << " differs from its single run";
+    EXPECT_TRUE(same_bits(together[m], alone)) << "model " << m << " differs from its single run";
   }
   // One config for all models means that config for each.
   const std::vector<Model> shared = engine.train(models, {configs[1]}, data);
   for (std::size_t m = 0; m < models.size(); ++m)
-    EXPECT_TRUE(identical(shared[m], engine.train(models[m], configs[1], data))) << "model " << m;
+    EXPECT_TRUE(same_bits(shared[m], engine.train(models[m], configs[1], data))) << "model " << m;
 }
 
 INSTANTIATE_TEST_SUITE_P(TrainBasModes,

@@ -13,16 +13,12 @@
 
 #include "rbm/rbm.hpp"
 #include "tests/support/brute_force.hpp"
+#include "tests/support/same_model.hpp"
 
 namespace rbm::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool identical(const Model& a, const Model& b) {
-  return a.n_visible == b.n_visible && a.n_hidden == b.n_hidden && a.weights == b.weights &&
-         a.visible_bias == b.visible_bias && a.hidden_bias == b.hidden_bias;
-}
 
 std::string temp_path(const std::string& name) {
   return (fs::temp_directory_path() / ("rbm_engine_" + std::to_string(::getpid()) + "_" + name))
@@ -95,7 +91,7 @@ TEST(TrainingEngine, InterruptedAndResumedEqualsUninterrupted) {
     const std::vector<Model> resumed = engine.resume(checkpoint, handle);
     ASSERT_EQ(resumed.size(), straight.size());
     for (std::size_t m = 0; m < straight.size(); ++m)
-      EXPECT_TRUE(identical(resumed[m], straight[m])) << "model " << m;
+      EXPECT_TRUE(same_bits(resumed[m], straight[m])) << "model " << m;
   }
 }
 
@@ -114,7 +110,7 @@ TEST(TrainingEngine, PeriodicCheckpointsResumeToTheSameModels) {
   for (const TrainingCheckpoint& c : saved) {
     const std::vector<Model> resumed = engine.resume(c, handle);
     for (std::size_t m = 0; m < straight.size(); ++m)
-      EXPECT_TRUE(identical(resumed[m], straight[m]))
+      EXPECT_TRUE(same_bits(resumed[m], straight[m]))
           << "from epoch " << c.epochs_done << ", model " << m;
   }
 }
@@ -152,7 +148,7 @@ TEST(TrainingEngine, DivergenceStopsWithTheLastHealthyModels) {
     two.epochs = 2;
     two.learning_rate = 0.05;
     ASSERT_EQ(e.last_good.size(), 1u);
-    EXPECT_TRUE(identical(e.last_good[0], engine.train(model, two, handle)));
+    EXPECT_TRUE(same_bits(e.last_good[0], engine.train(model, two, handle)));
   }
   // Diverging in the first epoch keeps the inputs.
   config.learning_rate = 1e30;
@@ -161,7 +157,7 @@ TEST(TrainingEngine, DivergenceStopsWithTheLastHealthyModels) {
     FAIL() << "expected Diverged";
   } catch (const Diverged& e) {
     EXPECT_EQ(e.epoch, 1);
-    EXPECT_TRUE(identical(e.last_good.at(0), model));
+    EXPECT_TRUE(same_bits(e.last_good.at(0), model));
   }
 }
 
