@@ -366,6 +366,10 @@ struct BadParameter {
   const char* name;  // which parameter vector
   float value;       // NaN or ±Inf
 };
+/// Test listings show the parameter (gtest would otherwise print the struct's raw bytes).
+void PrintTo(const BadParameter& bad, std::ostream* out) {
+  *out << bad.name << " = " << bad.value;
+}
 
 class ExactInvalidParameters : public ::testing::TestWithParam<BadParameter> {};
 
