@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "rbm/rbm.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -41,15 +42,9 @@ nlohmann::json last_json(const std::string& text) {
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ =
-        std::filesystem::temp_directory_path() /
-        ("rbm_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::filesystem::path dir_;
+  rbm::test::TempDir temp_{"rbm_cli"};
+  const std::filesystem::path dir_ = temp_.path();
 };
 
 TEST_F(CliTest, TrainEvalLogzOnBarsAndStripes) {

@@ -1,7 +1,6 @@
 // tests/test_data.cpp — datasets: generators, transforms, the IDX/CSV/amat loaders (round trips
 // and malformed files, gzip and plain), spec strings, and the real files in ../shared/data.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <array>
 #include <cmath>
@@ -14,6 +13,7 @@
 
 #include "rbm/dataset.hpp"
 #include "rbm/error.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #ifndef RBM_TEST_DATA_DIR
 #define RBM_TEST_DATA_DIR ""
@@ -24,6 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using rbm::Dataset;
 using rbm::GrayImages;
+using rbm::test::TempDir;
 
 // ---- helpers -------------------------------------------------------------------------------
 
@@ -94,31 +95,6 @@ std::string idx_labels(std::uint32_t magic, const std::vector<std::uint8_t>& lab
   out.append(labels.begin(), labels.end());
   return out;
 }
-
-/// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("rbm_test_data_") + std::to_string(::getpid()) + "_" +
-                       std::to_string(counter++) + "_" + (info ? info->name() : "x");
-    for (char& c : name)
-      if (c == '/') c = '_';
-    path_ = fs::temp_directory_path() / name;
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Runs `call`, expecting exception type E whose message contains every one of `parts`.
 template <typename E, typename F>

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "rbm/pictures.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -50,8 +51,8 @@ ExampleRun run_example(const std::string& script, const fs::path& out) {
     return ::testing::AssertionFailure() << file << " does not decode: " << image.message;
   const auto [low, high] = std::minmax_element(pixels.begin(), pixels.end());
   if (image.width < 8 || image.height < 8 || *low == *high)
-    return ::testing::AssertionFailure() << file << " is blank or tiny (" << image.width << "x"
-                                         << image.height << ")";
+    return ::testing::AssertionFailure()
+           << file << " is blank or tiny (" << image.width << "x" << image.height << ")";
   return ::testing::AssertionSuccess();
 }
 
@@ -86,8 +87,8 @@ class Examples : public ::testing::TestWithParam<Example> {};
 
 TEST_P(Examples, RunQuicklyAndWriteWellFormedOutputs) {
   const Example& e = GetParam();
-  const fs::path out = fs::temp_directory_path() / ("rbm_example_" + std::string(e.script));
-  fs::remove_all(out);
+  const rbm::test::TempDir temp("rbm_example");
+  const fs::path out = temp / "out";
   const ExampleRun run = run_example(e.script, out);
   ASSERT_EQ(run.status, 0) << run.output;
   if (run.output.find("skipping:") != std::string::npos) GTEST_SKIP() << run.output;
@@ -95,7 +96,6 @@ TEST_P(Examples, RunQuicklyAndWriteWellFormedOutputs) {
   for (const std::string& name : e.numbers) EXPECT_TRUE(is_json_lines(out / name)) << run.output;
   if (rbm::plots_available())
     for (const std::string& name : e.plots) EXPECT_TRUE(is_picture(out / name)) << run.output;
-  fs::remove_all(out);
 }
 
 INSTANTIATE_TEST_SUITE_P(

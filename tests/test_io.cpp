@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "rbm/rbm.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -33,13 +34,6 @@ rbm::Model random_model(int D, int L, unsigned seed) {
 
 class IoTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("rbm_io_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   static std::string read_bytes(const std::string& p) {
@@ -49,7 +43,8 @@ class IoTest : public ::testing::Test {
   static void write_bytes(const std::string& p, const std::string& bytes) {
     std::ofstream(p, std::ios::binary) << bytes;
   }
-  fs::path dir_;
+  rbm::test::TempDir temp_{"rbm_io"};
+  const fs::path dir_ = temp_.path();
 };
 
 void expect_same(const rbm::Model& a, const rbm::Model& b) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rbm/rbm.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -61,15 +62,6 @@ int byte_of(double grey) {
 
 class PictureTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("rbm_pictures_") + info->test_suite_name() + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   /// The names in the directory, sorted: checks that no temporary file is left behind.
@@ -82,7 +74,8 @@ class PictureTest : public ::testing::Test {
     return names;
   }
 
-  fs::path dir_;
+  rbm::test::TempDir temp_{"rbm_pictures"};
+  const fs::path dir_ = temp_.path();
 };
 
 // ---- Image grids ----------------------------------------------------------------------------

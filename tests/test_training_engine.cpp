@@ -7,23 +7,16 @@
 
 #include <atomic>
 #include <cmath>
-#include <filesystem>
 #include <functional>
 #include <string>
 
 #include "rbm/rbm.hpp"
 #include "tests/support/brute_force.hpp"
 #include "tests/support/same_model.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace rbm::test {
 namespace {
-
-namespace fs = std::filesystem;
-
-std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("rbm_engine_" + std::to_string(::getpid()) + "_" + name))
-      .string();
-}
 
 /// Two groups of options that exercise every piece of per-model state: PCD chains, Adam's two
 /// slots, the sparsity estimate, centering offsets; schedules of every kind.
@@ -77,7 +70,9 @@ TEST(TrainingEngine, InterruptedAndResumedEqualsUninterrupted) {
       if (metrics.front().epoch == stop_after) stop = true;
       return true;
     };
-    const std::string path = temp_path("resume.safetensors");
+    const TempDir temp("rbm_engine");
+    const std::string path =
+        temp.file("resume_after_" + std::to_string(stop_after) + ".safetensors");
     options.on_checkpoint = [&](const TrainingCheckpoint& c) { save_checkpoint(path, c); };
     try {
       engine.train(models, configs, handle, options);
@@ -86,7 +81,6 @@ TEST(TrainingEngine, InterruptedAndResumedEqualsUninterrupted) {
       EXPECT_EQ(e.epochs_done, stop_after);
     }
     const TrainingCheckpoint checkpoint = load_checkpoint(path);
-    fs::remove(path);
     EXPECT_EQ(checkpoint.epochs_done, stop_after);
     const std::vector<Model> resumed = engine.resume(checkpoint, handle);
     ASSERT_EQ(resumed.size(), straight.size());
@@ -116,11 +110,11 @@ TEST(TrainingEngine, PeriodicCheckpointsResumeToTheSameModels) {
 }
 
 TEST(TrainingEngine, CorruptCheckpointsAreIoErrors) {
-  const std::string path = temp_path("model_not_checkpoint.safetensors");
+  const TempDir temp("rbm_engine");
+  const std::string path = temp.file("model_not_checkpoint.safetensors");
   save_model(path, Model::zeros(3, 2));
   EXPECT_THROW(load_checkpoint(path), IoError);
-  fs::remove(path);
-  EXPECT_THROW(load_checkpoint(temp_path("absent.safetensors")), IoError);
+  EXPECT_THROW(load_checkpoint(temp.file("absent.safetensors")), IoError);
 }
 
 TEST(TrainingEngine, DivergenceStopsWithTheLastHealthyModels) {
