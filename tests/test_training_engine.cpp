@@ -369,6 +369,7 @@ TEST(EngineParameters, NonFiniteParametersAreRefusedByTensorAndIndex) {
   const Case cases[] = {{&Model::weights, "weights[5]", 5, NAN},
                         {&Model::visible_bias, "visible_bias[2]", 2, INFINITY},
                         {&Model::hidden_bias, "hidden_bias[3]", 3, -INFINITY}};
+  const TempDir temp("rbm_engine");
   for (const Case& c : cases) {
     Model bad = model;
     (bad.*c.tensor)[c.index] = c.value;
@@ -381,7 +382,7 @@ TEST(EngineParameters, NonFiniteParametersAreRefusedByTensorAndIndex) {
         [&] { engine.hidden_probabilities(bad, handle); },
         [&] { engine.sample(bad, sampling); },
         [&] { engine.train(bad, TrainConfig{}, handle); },
-        [&] { save_model(::testing::TempDir() + "/nonfinite.safetensors", bad); }};
+        [&] { save_model(temp.file("nonfinite.safetensors"), bad); }};
     for (const auto& call : calls) {
       try {
         call();
