@@ -56,6 +56,10 @@ std::string describe(const Inputs& in) {
       << " seed=" << in.seed;
   return out.str();
 }
+/// Test listings show the description (gtest would otherwise print the struct's raw bytes).
+void PrintTo(const Inputs& in, std::ostream* out) {
+  *out << describe(in);
+}
 
 std::string test_name(const ::testing::TestParamInfo<Inputs>& info) {
   std::ostringstream scale;

@@ -106,6 +106,10 @@ std::string describe(const Inputs& in) {
       << to_string(in.hidden_type) << " scale=" << in.scale;
   return out.str();
 }
+/// Test listings show the description (gtest would otherwise print the struct's raw bytes).
+void PrintTo(const Inputs& in, std::ostream* out) {
+  *out << describe(in);
+}
 
 class Gradient : public ::testing::TestWithParam<Inputs> {};
 

@@ -69,6 +69,10 @@ std::string describe(const Inputs& in) {
       << " momentum=" << in.momentum << " seed=" << in.seed;
   return out.str();
 }
+/// Test listings show the description (gtest would otherwise print the struct's raw bytes).
+void PrintTo(const Inputs& in, std::ostream* out) {
+  *out << describe(in);
+}
 
 double exact_log_likelihood(Engine& engine, const Model& model, const DataHandle& data) {
   return engine.mean_log_likelihood(model, data, engine.log_z(model).log_z);
@@ -252,6 +256,10 @@ struct ContractInputs {
   std::uint64_t seed;
 };
 
+void PrintTo(const ContractInputs& in, std::ostream* out) {
+  *out << in.name;
+}
+
 class TrainBasContract : public ::testing::TestWithParam<ContractInputs> {};
 
 TEST_P(TrainBasContract, MatchesAnIndependentImplementation) {
@@ -342,6 +350,10 @@ struct MultiInputs {
   bool persistent;
   int n_chains;
 };
+
+void PrintTo(const MultiInputs& in, std::ostream* out) {
+  *out << in.name;
+}
 
 class TrainBasMultiModel : public ::testing::TestWithParam<MultiInputs> {};
 
