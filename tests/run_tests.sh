@@ -12,7 +12,8 @@ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release ${RBM_CMAKE_ARGS:-}
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
 # What the machine is, for reading a failure from another machine's log.
-echo "rbm: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- || uname -m)"
+cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- || true)"
+echo "rbm: $(nproc) cores,${cpu:- $(uname -m)}"
 if ! ctest --output-on-failure -j "$(nproc)"; then
   # The failures' output once more, at the end of the log where a truncated log still shows it;
   # the rerun also tells a failure that repeats from one that does not. Either way: failed.

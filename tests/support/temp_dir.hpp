@@ -12,7 +12,6 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <vector>
 
 namespace rbm::test {
 
@@ -23,12 +22,10 @@ class TempDir {
     std::string name = prefix + "_" + (info ? info->name() : "test") + "_XXXXXX";
     for (char& c : name)
       if (c == '/') c = '_';
-    const std::string pattern = (std::filesystem::temp_directory_path() / name).string();
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    if (::mkdtemp(buffer.data()) == nullptr)
+    std::string pattern = (std::filesystem::temp_directory_path() / name).string();
+    if (::mkdtemp(pattern.data()) == nullptr)
       throw std::runtime_error("mkdtemp(" + pattern + "): " + std::strerror(errno));
-    path_ = buffer.data();
+    path_ = pattern;
   }
   ~TempDir() {
     std::error_code ignored;
