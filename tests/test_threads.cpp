@@ -87,7 +87,8 @@ TEST(Threads, PoolTakesConcurrentAndNestedCallers) {
     callers.emplace_back([&] {
       pool.parallel_for(kN, [&](std::size_t b, std::size_t e) {
         // A nested call from inside a body runs inline on this thread.
-        pool.parallel_for(e - b, [&](std::size_t nb, std::size_t ne) { sum_range(b + nb, b + ne); });
+        pool.parallel_for(e - b,
+                          [&](std::size_t nb, std::size_t ne) { sum_range(b + nb, b + ne); });
       });
     });
   for (auto& caller : callers) caller.join();
