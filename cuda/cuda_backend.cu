@@ -80,17 +80,17 @@ class CudaBackend final : public detail::Backend {
     return guarded("cd_step", [&] { return cuda::cd_step(ctx_, input); });
   }
 
-  std::vector<LogZResult> log_z(const std::vector<detail::EnumerationModel>& models,
-                                const LogZOptions& options) override {
-    return guarded("log_z", [&] {
-      std::vector<Model> floats;
-      for (const auto& e : models) floats.push_back(float_model(e));
-      auto results = exact_log_z(floats, options, ctx_.stream(), &logz_workspace_);
-      for (std::size_t m = 0; m < results.size(); ++m) {
-        results[m].log_z += models[m].log_offset;
-        results[m].enumerated_hidden = models[m].enumerated_hidden;
-      }
-      return results;
+  std::uint64_t log_z_units(const detail::EnumerationModel& model) override {
+    return guarded("log_z", [&] { return log_z_tiles(model.n_visible, model.n_hidden); });
+  }
+  void log_z_range(const detail::EnumerationModel& model,
+                   std::uint64_t begin,
+                   std::uint64_t end,
+                   const LogZOptions& options,
+                   detail::TreeStack& stack) override {
+    guarded("log_z", [&] {
+      exact_log_z_range(float_model(model), begin, end, options, ctx_.stream(), logz_workspace_,
+                        stack);
     });
   }
 

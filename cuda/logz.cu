@@ -9,7 +9,9 @@
 //     split_product_kernel  one block = 64 prefixes × 128 suffixes, one thread = 4 × 8 states;
 //                         the inner loop is prod *= fma(X', Y', 2^-k): one FMA + one FMUL per
 //                         pair; per-block (max, Σexp) partial in float64, fixed tree order
-//     chunk_reduce_kernel merges the chunk's partials in index order into the running total
+//     chunk_tree_kernel   folds the chunk's partials into the fixed tree over prefix tiles
+//                         (host/common/log_sum.hpp): the result does not depend on chunking,
+//                         so a caller may enumerate any range of tiles (another GPU the rest)
 //   Progress/cancellation between chunks (one chunk stays queued so the GPU never idles).
 //
 // Throughput reasoning (H200: 132 SMs × 128 FP32 lanes × 1.98 GHz = 3.35e13 FP32 instr/s; two
@@ -23,7 +25,6 @@
 // k-tile from L2 (0.09 B/pair, ~1.2 TB/s at 1.3e13 pairs/s); the Y' tables (~10 MB) stay in L2.
 // 128 registers × 256 threads, 54 KB shared: 2 blocks (16 warps) per SM.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <exception>
@@ -48,6 +49,7 @@ using lz::LogSumPair;
 
 constexpr std::size_t kChunkBytes = std::size_t{128} << 20;  // per-chunk tables (X' dominates)
 constexpr std::uint64_t kMaxTilesPerChunk = 1 << 16;
+constexpr int kMaxSuffixTiles = (1 << lz::kMaxSuffixBits) / kTileSuffixes;  // a tile's blocks
 constexpr int kPrepRoundUnits = 512;  // units planned per round of prefix_tile_kernel (smem)
 
 int ceil_div(std::size_t n, int d) {
@@ -414,20 +416,43 @@ __global__ void __launch_bounds__(kThreads, 2) split_product_kernel(const MainAr
   if (tid == 0) a.partials[blockIdx.x] = sh.reduce[0];
 }
 
-// Merges a chunk's partials in index order (strided per thread, then a fixed tree) into `total`.
-__global__ void __launch_bounds__(kThreads)
-    chunk_reduce_kernel(const LogSumPair* partials, std::size_t n_partials, LogSumPair* total) {
-  __shared__ LogSumPair reduce[kThreads];
+// Folds a chunk's block partials into the tree of host/common/log_sum.hpp, so that the result
+// does not depend on where chunks (or a caller's ranges) begin and end. A tile's
+// n_suffix_tiles partials (its own subtree) give the tile's leaf; the chunk's tiles
+// [first_tile, first_tile + n_tiles) fill maximal tree nodes, each folded by its subtree (one
+// aligned slice per lane, then the lanes pairwise) and pushed onto `stack` by thread 0.
+__global__ void __launch_bounds__(kThreads) chunk_tree_kernel(const LogSumPair* partials,
+                                                              int n_suffix_tiles,
+                                                              std::uint64_t first_tile,
+                                                              std::uint64_t n_tiles,
+                                                              LogSumPair* leaves,
+                                                              detail::TreeStack* stack) {
+  __shared__ LogSumPair lanes[kThreads];
   const int tid = threadIdx.x;
-  LogSumPair sum = lz::empty_log_sum();
-  for (std::size_t i = tid; i < n_partials; i += kThreads) sum = lz::combine(sum, partials[i]);
-  reduce[tid] = sum;
-  __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride /= 2) {
-    if (tid < stride) reduce[tid] = lz::combine(reduce[tid], reduce[tid + stride]);
-    __syncthreads();
+  for (std::uint64_t t = tid; t < n_tiles; t += kThreads) {
+    LogSumPair blocks[lz::kMaxSuffixTiles];
+    for (int s = 0; s < n_suffix_tiles; ++s) blocks[s] = partials[t * n_suffix_tiles + s];
+    leaves[t] = detail::perfect_fold(blocks, n_suffix_tiles);
   }
-  if (tid == 0) *total = lz::combine(*total, reduce[0]);
+  __syncthreads();
+  const std::uint64_t end = first_tile + n_tiles;
+  for (std::uint64_t pos = first_tile; pos < end;) {  // the same walk in every thread
+    const int level = detail::node_level(pos, end);
+    const std::uint64_t count = std::uint64_t{1} << level;
+    const std::uint64_t per_lane = count > kThreads ? count / kThreads : 1;
+    const int n_lanes = static_cast<int>(count / per_lane);
+    if (tid < n_lanes)
+      lanes[tid] = detail::perfect_fold(leaves + (pos - first_tile) + tid * per_lane, per_lane);
+    for (int stride = 1; stride < n_lanes; stride *= 2) {
+      __syncthreads();
+      if (tid % (2 * stride) == 0 && tid + stride < n_lanes)
+        lanes[tid] = detail::combine(lanes[tid], lanes[tid + stride]);
+    }
+    __syncthreads();
+    if (tid == 0) detail::push(*stack, detail::TreeNode{pos >> level, level, lanes[0]});
+    __syncthreads();
+    pos += count;
+  }
 }
 
 // ---- Host side -------------------------------------------------------------------------------
@@ -492,7 +517,7 @@ struct ChunkLayout {
   std::uint64_t n_chunks = 1;
 };
 
-ChunkLayout plan_chunks(const lz::SplitGeometry& g) {
+ChunkLayout plan_chunks(const lz::SplitGeometry& g, std::uint64_t n_range_tiles) {
   int device = 0, sms = 1, per_sm = 1;
   RBM_CUDA_CHECK(cudaGetDevice(&device));
   RBM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
@@ -508,167 +533,155 @@ ChunkLayout plan_chunks(const lz::SplitGeometry& g) {
   const std::size_t bytes_per_tile =
       dpad * kTilePrefixes * sizeof(float) + dpad * sizeof(float) + dpad +
       g.n_ktiles * sizeof(KTilePlan) + kTilePrefixes * sizeof(double) +
-      lz::kMaxSuffixBits * sizeof(double) + g.n_suffix_tiles * sizeof(LogSumPair) + 6 * 256;
+      lz::kMaxSuffixBits * sizeof(double) + (g.n_suffix_tiles + 1) * sizeof(LogSumPair) + 7 * 256;
   const std::uint64_t fit = std::max<std::uint64_t>(1, kChunkBytes / bytes_per_tile);
   std::uint64_t tiles = fit >= tiles_per_wave ? fit / tiles_per_wave * tiles_per_wave : fit;
-  tiles = std::min({tiles, kMaxTilesPerChunk, g.n_prefix_tiles});
+  tiles = std::min({tiles, kMaxTilesPerChunk, n_range_tiles});
   ChunkLayout layout;
   layout.tiles_per_chunk = tiles;
-  layout.n_chunks = (g.n_prefix_tiles + tiles - 1) / tiles;
+  layout.n_chunks = (n_range_tiles + tiles - 1) / tiles;
   return layout;
 }
 
 }  // namespace
 
-std::vector<LogZResult> exact_log_z(const std::vector<Model>& models,
-                                    const LogZOptions& options,
-                                    cudaStream_t stream,
-                                    DeviceBuffer<unsigned char>* caller_workspace) {
-  std::vector<LogZResult> results;
-  results.reserve(models.size());
-  DeviceBuffer<unsigned char> own_workspace;
-  DeviceBuffer<unsigned char>& workspace = caller_workspace ? *caller_workspace : own_workspace;
-  const DrainOnThrow drain{stream};  // destroyed before own_workspace, which queued work reads
-  const double n_models = static_cast<double>(models.size());
+std::uint64_t log_z_tiles(int n_visible, int n_hidden) {
+  RBM_EXPECTS(n_visible >= 1 && n_hidden >= 0 && n_hidden <= n_visible,
+              "exact log Z on the GPU: a ", n_visible, "x", n_hidden,
+              " model is not oriented with its smaller layer hidden");
+  RBM_EXPECTS(n_hidden <= lz::kMaxEnumeratedBits, "exact log Z on the GPU enumerates at most 2^",
+              lz::kMaxEnumeratedBits, " states; a ", n_visible, "x", n_hidden, " model needs 2^",
+              n_hidden);
+  return lz::make_split_geometry(n_visible, n_hidden).n_prefix_tiles;
+}
 
-  for (std::size_t m = 0; m < models.size(); ++m) {
-    const auto start = std::chrono::steady_clock::now();
-    const bool enumerate_hidden = models[m].n_hidden <= models[m].n_visible;
-    const Model model = enumerate_hidden ? models[m] : transposed(models[m]);
-    RBM_EXPECTS(model.n_visible >= 1 && model.n_hidden >= 0,
-                "exact log Z of an empty model: ", models[m].n_visible, "x", models[m].n_hidden);
-    RBM_EXPECTS(model.n_hidden <= lz::kMaxEnumeratedBits,
-                "exact log Z on the GPU enumerates at most 2^", lz::kMaxEnumeratedBits,
-                " states; a ", models[m].n_visible, "x", models[m].n_hidden, " model needs 2^",
-                model.n_hidden);
-    const lz::SplitGeometry g = lz::make_split_geometry(model.n_visible, model.n_hidden);
-    const ChunkLayout chunks = plan_chunks(g);
-    const std::size_t D = g.n_visible, L = g.n_hidden, dpad = g.padded_visible;
-    const std::size_t tiles = chunks.tiles_per_chunk;
+void exact_log_z_range(const Model& model,
+                       std::uint64_t begin,
+                       std::uint64_t end,
+                       const LogZOptions& options,
+                       cudaStream_t stream,
+                       DeviceBuffer<unsigned char>& workspace,
+                       detail::TreeStack& stack) {
+  const std::uint64_t n_tiles_total = log_z_tiles(model.n_visible, model.n_hidden);
+  RBM_EXPECTS(begin <= end && end <= n_tiles_total, "exact log Z on the GPU: tiles [", begin, ", ",
+              end, ") are not within the ", n_tiles_total, " of a ", model.n_visible, "x",
+              model.n_hidden, " model");
+  if (begin == end) return;
+  const DrainOnThrow drain{stream};  // no queued kernel outlives this call
+  const lz::SplitGeometry g = lz::make_split_geometry(model.n_visible, model.n_hidden);
+  const ChunkLayout chunks = plan_chunks(g, end - begin);
+  const std::size_t D = g.n_visible, L = g.n_hidden, dpad = g.padded_visible;
+  const std::size_t tiles = chunks.tiles_per_chunk;
 
-    Carver carve;
-    const std::size_t o_weights = carve.add<float>(std::max<std::size_t>(D * L, 1));
-    const std::size_t o_vbias = carve.add<float>(D);
-    const std::size_t o_hbias = carve.add<float>(std::max<std::size_t>(L, 1));
-    const std::size_t table = dpad * g.padded_suffixes;
-    RBM_EXPECTS(3 * table < (std::size_t{1} << 31),
-                "exact log Z on the GPU: the suffix tables of a ", models[m].n_visible, "x",
-                models[m].n_hidden, " model (", 3 * table,
-                " floats) exceed the kernel's 32-bit offsets");
-    const std::size_t o_tables = carve.add<float>(3 * table);
-    const std::size_t o_total = carve.add<LogSumPair>(1);
-    const std::size_t o_x = carve.add<float>(tiles * dpad * kTilePrefixes);
-    const std::size_t o_ones = carve.add<float>(tiles * dpad);
-    const std::size_t o_flip = carve.add<std::uint8_t>(tiles * dpad);
-    const std::size_t o_plans = carve.add<KTilePlan>(tiles * g.n_ktiles);
-    const std::size_t o_poff = carve.add<double>(tiles * kTilePrefixes);
-    const std::size_t o_sbias = carve.add<double>(tiles * lz::kMaxSuffixBits);
-    const std::size_t o_partials = carve.add<LogSumPair>(tiles * g.n_suffix_tiles);
-    if (workspace.size() < carve.bytes()) workspace.resize(carve.bytes());
+  Carver carve;
+  const std::size_t o_weights = carve.add<float>(std::max<std::size_t>(D * L, 1));
+  const std::size_t o_vbias = carve.add<float>(D);
+  const std::size_t o_hbias = carve.add<float>(std::max<std::size_t>(L, 1));
+  const std::size_t table = dpad * g.padded_suffixes;
+  RBM_EXPECTS(3 * table < (std::size_t{1} << 31), "exact log Z on the GPU: the suffix tables of a ",
+              model.n_visible, "x", model.n_hidden, " model (", 3 * table,
+              " floats) exceed the kernel's 32-bit offsets");
+  const std::size_t o_tables = carve.add<float>(3 * table);
+  const std::size_t o_stack = carve.add<detail::TreeStack>(1);
+  const std::size_t o_x = carve.add<float>(tiles * dpad * kTilePrefixes);
+  const std::size_t o_ones = carve.add<float>(tiles * dpad);
+  const std::size_t o_flip = carve.add<std::uint8_t>(tiles * dpad);
+  const std::size_t o_plans = carve.add<KTilePlan>(tiles * g.n_ktiles);
+  const std::size_t o_poff = carve.add<double>(tiles * kTilePrefixes);
+  const std::size_t o_sbias = carve.add<double>(tiles * lz::kMaxSuffixBits);
+  const std::size_t o_partials = carve.add<LogSumPair>(tiles * g.n_suffix_tiles);
+  const std::size_t o_leaves = carve.add<LogSumPair>(tiles);
+  if (workspace.size() < carve.bytes()) workspace.resize(carve.bytes());
 
-    const LogSumPair empty = lz::empty_log_sum();
-    if (D * L)
-      RBM_CUDA_CHECK(cudaMemcpyAsync(at<float>(workspace, o_weights), model.weights.data(),
-                                     D * L * sizeof(float), cudaMemcpyHostToDevice, stream));
-    if (D)
-      RBM_CUDA_CHECK(cudaMemcpyAsync(at<float>(workspace, o_vbias), model.visible_bias.data(),
-                                     D * sizeof(float), cudaMemcpyHostToDevice, stream));
-    if (L)
-      RBM_CUDA_CHECK(cudaMemcpyAsync(at<float>(workspace, o_hbias), model.hidden_bias.data(),
-                                     L * sizeof(float), cudaMemcpyHostToDevice, stream));
-    RBM_CUDA_CHECK(cudaMemcpyAsync(at<LogSumPair>(workspace, o_total), &empty, sizeof empty,
-                                   cudaMemcpyHostToDevice, stream));
+  if (D * L)
+    RBM_CUDA_CHECK(cudaMemcpyAsync(at<float>(workspace, o_weights), model.weights.data(),
+                                   D * L * sizeof(float), cudaMemcpyHostToDevice, stream));
+  if (D)
+    RBM_CUDA_CHECK(cudaMemcpyAsync(at<float>(workspace, o_vbias), model.visible_bias.data(),
+                                   D * sizeof(float), cudaMemcpyHostToDevice, stream));
+  if (L)
+    RBM_CUDA_CHECK(cudaMemcpyAsync(at<float>(workspace, o_hbias), model.hidden_bias.data(),
+                                   L * sizeof(float), cudaMemcpyHostToDevice, stream));
+  detail::TreeStack* device_stack = at<detail::TreeStack>(workspace, o_stack);
+  RBM_CUDA_CHECK(cudaMemsetAsync(device_stack, 0, sizeof(detail::TreeStack), stream));  // empty
 
-    suffix_table_kernel<<<ceil_div(table, kThreads), kThreads, 0, stream>>>(
-        at<float>(workspace, o_weights), g.n_visible, g.n_hidden, g.suffix_bits, g.n_suffixes,
-        g.padded_suffixes, table, at<float>(workspace, o_tables));
+  suffix_table_kernel<<<ceil_div(table, kThreads), kThreads, 0, stream>>>(
+      at<float>(workspace, o_weights), g.n_visible, g.n_hidden, g.suffix_bits, g.n_suffixes,
+      g.padded_suffixes, table, at<float>(workspace, o_tables));
+  RBM_CUDA_CHECK_LAUNCH(stream);
+
+  PrepArgs prep{};
+  prep.weights = at<float>(workspace, o_weights);
+  prep.visible_bias = at<float>(workspace, o_vbias);
+  prep.hidden_bias = at<float>(workspace, o_hbias);
+  prep.n_visible = g.n_visible;
+  prep.n_hidden = g.n_hidden;
+  prep.suffix_bits = g.suffix_bits;
+  prep.tile_bits = g.tile_bits;
+  prep.tile_valid_prefixes = g.tile_valid_prefixes;
+  prep.padded_visible = g.padded_visible;
+  prep.n_ktiles = g.n_ktiles;
+  prep.x_values = at<float>(workspace, o_x);
+  prep.ones = at<float>(workspace, o_ones);
+  prep.flipped = at<std::uint8_t>(workspace, o_flip);
+  prep.plans = at<KTilePlan>(workspace, o_plans);
+  prep.prefix_offsets = at<double>(workspace, o_poff);
+  prep.suffix_bias = at<double>(workspace, o_sbias);
+
+  MainArgs main_args{};
+  main_args.x_values = prep.x_values;
+  main_args.ones = prep.ones;
+  main_args.plans = prep.plans;
+  main_args.prefix_offsets = prep.prefix_offsets;
+  main_args.suffix_bias = prep.suffix_bias;
+  main_args.y_tables = at<float>(workspace, o_tables);
+  main_args.y_table_stride = static_cast<std::uint32_t>(table);
+  main_args.partials = at<LogSumPair>(workspace, o_partials);
+  main_args.one_bits = lz::kOneBits;
+  main_args.n_ktiles = g.n_ktiles;
+  main_args.padded_visible = g.padded_visible;
+  main_args.padded_suffixes = g.padded_suffixes;
+  main_args.n_suffix_tiles = g.n_suffix_tiles;
+  main_args.n_suffixes = g.n_suffixes;
+  main_args.suffix_bits = g.suffix_bits;
+  main_args.tile_valid_prefixes = g.tile_valid_prefixes;
+
+  // One chunk stays queued behind the one the host waits for, so that progress callbacks
+  // never leave the GPU idle; stream order makes the reuse of the chunk tables safe.
+  const EventPair events;
+  for (std::uint64_t c = 0; c < chunks.n_chunks; ++c) {
+    const std::uint64_t first = begin + c * tiles;
+    const std::uint64_t n_tiles = std::min<std::uint64_t>(tiles, end - first);
+    prep.first_tile = first;
+    prefix_tile_kernel<<<static_cast<unsigned>(n_tiles), kThreads, 0, stream>>>(prep);
     RBM_CUDA_CHECK_LAUNCH(stream);
-
-    PrepArgs prep{};
-    prep.weights = at<float>(workspace, o_weights);
-    prep.visible_bias = at<float>(workspace, o_vbias);
-    prep.hidden_bias = at<float>(workspace, o_hbias);
-    prep.n_visible = g.n_visible;
-    prep.n_hidden = g.n_hidden;
-    prep.suffix_bits = g.suffix_bits;
-    prep.tile_bits = g.tile_bits;
-    prep.tile_valid_prefixes = g.tile_valid_prefixes;
-    prep.padded_visible = g.padded_visible;
-    prep.n_ktiles = g.n_ktiles;
-    prep.x_values = at<float>(workspace, o_x);
-    prep.ones = at<float>(workspace, o_ones);
-    prep.flipped = at<std::uint8_t>(workspace, o_flip);
-    prep.plans = at<KTilePlan>(workspace, o_plans);
-    prep.prefix_offsets = at<double>(workspace, o_poff);
-    prep.suffix_bias = at<double>(workspace, o_sbias);
-
-    MainArgs main_args{};
-    main_args.x_values = prep.x_values;
-    main_args.ones = prep.ones;
-    main_args.plans = prep.plans;
-    main_args.prefix_offsets = prep.prefix_offsets;
-    main_args.suffix_bias = prep.suffix_bias;
-    main_args.y_tables = at<float>(workspace, o_tables);
-    main_args.y_table_stride = static_cast<std::uint32_t>(table);
-    main_args.partials = at<LogSumPair>(workspace, o_partials);
-    main_args.one_bits = lz::kOneBits;
-    main_args.n_ktiles = g.n_ktiles;
-    main_args.padded_visible = g.padded_visible;
-    main_args.padded_suffixes = g.padded_suffixes;
-    main_args.n_suffix_tiles = g.n_suffix_tiles;
-    main_args.n_suffixes = g.n_suffixes;
-    main_args.suffix_bits = g.suffix_bits;
-    main_args.tile_valid_prefixes = g.tile_valid_prefixes;
-
-    // One chunk stays queued behind the one the host waits for, so that progress callbacks
-    // never leave the GPU idle; stream order makes the reuse of the chunk tables safe.
-    const EventPair events;
-    for (std::uint64_t c = 0; c < chunks.n_chunks; ++c) {
-      const std::uint64_t first = c * tiles;
-      const std::uint64_t n_tiles = std::min<std::uint64_t>(tiles, g.n_prefix_tiles - first);
-      prep.first_tile = first;
-      prefix_tile_kernel<<<static_cast<unsigned>(n_tiles), kThreads, 0, stream>>>(prep);
-      RBM_CUDA_CHECK_LAUNCH(stream);
-      const std::size_t n_blocks = n_tiles * g.n_suffix_tiles;
-      split_product_kernel<<<static_cast<unsigned>(n_blocks), kThreads, kMainSharedBytes, stream>>>(
-          main_args);
-      RBM_CUDA_CHECK_LAUNCH(stream);
-      chunk_reduce_kernel<<<1, kThreads, 0, stream>>>(main_args.partials, n_blocks,
-                                                      at<LogSumPair>(workspace, o_total));
-      RBM_CUDA_CHECK_LAUNCH(stream);
-      RBM_CUDA_CHECK(cudaEventRecord(events[c], stream));
-      const bool last = c + 1 == chunks.n_chunks;
-      if (c == 0 && !last) continue;
-      const std::uint64_t done = last ? c + 1 : c;  // chunks finished once the wait returns
-      RBM_CUDA_CHECK(cudaEventSynchronize(events[last ? c : c - 1]));
-      if (options.progress) {
-        const double fraction =
-            (static_cast<double>(m) + static_cast<double>(done) / chunks.n_chunks) / n_models;
-        if (!options.progress(fraction)) {
-          RBM_CUDA_CHECK(cudaStreamSynchronize(stream));
-          RBM_THROW(Cancelled, "exact log Z (CUDA) cancelled after ", done, " of ", chunks.n_chunks,
-                    " chunks of model ", m, " (", model.n_visible, "x", model.n_hidden, ")");
-        }
-      }
-      if (last) break;
+    const std::size_t n_blocks = n_tiles * g.n_suffix_tiles;
+    split_product_kernel<<<static_cast<unsigned>(n_blocks), kThreads, kMainSharedBytes, stream>>>(
+        main_args);
+    RBM_CUDA_CHECK_LAUNCH(stream);
+    chunk_tree_kernel<<<1, kThreads, 0, stream>>>(main_args.partials, g.n_suffix_tiles, first,
+                                                  n_tiles, at<LogSumPair>(workspace, o_leaves),
+                                                  device_stack);
+    RBM_CUDA_CHECK_LAUNCH(stream);
+    RBM_CUDA_CHECK(cudaEventRecord(events[c], stream));
+    const bool last = c + 1 == chunks.n_chunks;
+    if (c == 0 && !last) continue;
+    const std::uint64_t done = last ? c + 1 : c;  // chunks finished once the wait returns
+    RBM_CUDA_CHECK(cudaEventSynchronize(events[last ? c : c - 1]));
+    if (options.progress && !options.progress(static_cast<double>(done) / chunks.n_chunks)) {
+      RBM_CUDA_CHECK(cudaStreamSynchronize(stream));
+      RBM_THROW(Cancelled, "exact log Z (CUDA) cancelled after ", done, " of ", chunks.n_chunks,
+                " chunks of a ", model.n_visible, "x", model.n_hidden, " model");
     }
-
-    LogSumPair total = empty;
-    RBM_CUDA_CHECK(cudaMemcpyAsync(&total, at<LogSumPair>(workspace, o_total), sizeof total,
-                                   cudaMemcpyDeviceToHost, stream));
-    RBM_CUDA_CHECK(cudaStreamSynchronize(stream));
-
-    LogZResult result;
-    result.log_z = lz::log_sum_value(total);
-    result.enumerated_hidden = enumerate_hidden;
-    result.log2_states = g.n_hidden;
-    result.states = std::ldexp(1.0, g.n_hidden);
-    result.pairs = std::ldexp(static_cast<double>(g.n_visible), g.n_hidden);
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    results.push_back(result);
+    if (last) break;
   }
-  return results;
+
+  // The range's nodes, merged on the host with the same arithmetic the kernel used.
+  detail::TreeStack nodes;
+  RBM_CUDA_CHECK(
+      cudaMemcpyAsync(&nodes, device_stack, sizeof nodes, cudaMemcpyDeviceToHost, stream));
+  RBM_CUDA_CHECK(cudaStreamSynchronize(stream));
+  for (int n = 0; n < nodes.size; ++n) detail::push(stack, nodes.nodes[n]);
 }
 
 }  // namespace rbm::cuda

@@ -6,23 +6,31 @@
 #include <vector>
 
 #include "cuda/device_buffer.cuh"
+#include "host/common/log_sum.hpp"
 #include "rbm/logz.hpp"
 #include "rbm/model.hpp"
 
 namespace rbm::cuda {
 
-/// Exact log Z of each model by enumerating its smaller layer (transposing when D < L).
-/// `models` are validated and of one shape (the Engine checks both). Runs on the current device
-/// and `stream`; calls options.progress between chunks with the fraction done of the whole call
-/// and throws Cancelled when it returns false. Every LogZResult field is filled; `seconds` is
-/// each model's own wall time. Deterministic: repeated calls return bit-identical log_z.
-/// Synchronizes `stream` before returning (and before throwing).
-/// `workspace`, when given, is grown as needed and kept by the caller, so that repeated calls
-/// skip cudaMalloc/cudaFree (a noticeable share of a call at L ≤ 20, which takes ~0.1 ms);
-/// without it the call allocates its own.
-std::vector<LogZResult> exact_log_z(const std::vector<Model>& models,
-                                    const LogZOptions& options,
-                                    cudaStream_t stream,
-                                    DeviceBuffer<unsigned char>* workspace = nullptr);
+/// Exact log Z's work units on the GPU for a model whose (smaller) hidden layer has n_hidden
+/// units: its prefix tiles of 64 prefixes (they do not depend on the device). Throws
+/// InvalidArgument beyond 2^48 states.
+std::uint64_t log_z_tiles(int n_visible, int n_hidden);
+
+/// Enumerates prefix tiles [begin, end) of `model` (validated, float, its hidden layer the
+/// smaller one) and pushes their nodes of host/common/log_sum.hpp's tree onto `stack`. Runs on
+/// the current device and `stream`; calls options.progress between chunks with the fraction of
+/// the range done and throws Cancelled when it returns false. Deterministic: the nodes do not
+/// depend on the device, the chunk size or on how a caller splits the tiles into ranges.
+/// Synchronizes `stream` before returning (and before throwing). `workspace` is grown as
+/// needed and kept by the caller, so that repeated calls skip cudaMalloc/cudaFree (a noticeable
+/// share of a call at L ≤ 20, which takes ~0.1 ms).
+void exact_log_z_range(const Model& model,
+                       std::uint64_t begin,
+                       std::uint64_t end,
+                       const LogZOptions& options,
+                       cudaStream_t stream,
+                       DeviceBuffer<unsigned char>& workspace,
+                       detail::TreeStack& stack);
 
 }  // namespace rbm::cuda

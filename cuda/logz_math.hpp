@@ -41,6 +41,7 @@
 #include <cstring>
 #include <limits>
 
+#include "host/common/log_sum.hpp"
 #include "host/common/philox.hpp"  // RBM_HD: __host__ __device__ under nvcc, inline otherwise
 
 // Loop pragmas for the device pass only (the host compiler of an nvcc build would warn).
@@ -472,15 +473,11 @@ RBM_HD double state_term(double offset, int exponent_sum, int extractions, float
 }
 
 // ---- Exact combination of (max, Σexp) pairs ----------------------------------------------------
-/// value = max + log(sum); the empty pair is (-inf, 0).
-struct LogSumPair {
-  double max;
-  double sum;
-};
-
-RBM_HD LogSumPair empty_log_sum() {
-  return LogSumPair{-std::numeric_limits<double>::infinity(), 0.0};
-}
+// The pair, its merge and the fixed tree over prefix tiles are host/common/log_sum.hpp's.
+using ::rbm::detail::combine;
+using ::rbm::detail::empty_log_sum;
+using ::rbm::detail::log_sum_value;
+using ::rbm::detail::LogSumPair;
 
 /// Reduces a thread's terms (-inf marks a padding state): the max, then Σ exp(term - max) with a
 /// float exp per term (relative error ~1e-7, far below the product's own) summed in float64.
@@ -495,19 +492,6 @@ RBM_HD LogSumPair log_sum_terms(const double (&terms)[N]) {
   for (int n = 0; n < N; ++n)
     s.sum += static_cast<double>(expf(static_cast<float>(terms[n] - max)));
   return s;
-}
-
-/// Merges two pairs in float64. Bitwise commutative (so a fixed tree gives one answer whatever
-/// finishes first); not associative, which is why every reduction runs in a fixed order.
-RBM_HD LogSumPair combine(const LogSumPair& a, const LogSumPair& b) {
-  if (b.sum == 0) return a;
-  if (a.sum == 0) return b;
-  if (a.max >= b.max) return LogSumPair{a.max, a.sum + b.sum * exp(b.max - a.max)};
-  return LogSumPair{b.max, b.sum + a.sum * exp(a.max - b.max)};
-}
-
-RBM_HD double log_sum_value(const LogSumPair& s) {
-  return s.max + log(s.sum);
 }
 
 // ---- Geometry --------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 // one epoch with that epoch's hyper-parameters. Everything that does not care about the device
 // lives above the seam, once (host/trainer.cpp: the epoch loop, schedules, metrics, callbacks,
 // early stop, divergence, checkpoints, initial state; host/engine.cpp: validation, β scaling,
-// log Z's reduction to {0,1} units). The arithmetic both backends share is in host/common/.
+// log Z's reduction to {0,1} units and the fold of its tree). The arithmetic both backends share
+// is in host/common/.
 //
 // ---- The training contract (both backends implement exactly this; tests compare them) ----
 // Notation: model m, seed s, V0 a [B][D] batch of data rows as unit values (a data bit x is
@@ -57,6 +58,7 @@
 #include <string>
 #include <vector>
 
+#include "host/common/log_sum.hpp"
 #include "host/common/optimizer.hpp"
 #include "rbm/engine.hpp"
 
@@ -158,8 +160,15 @@ class Backend {
 
   virtual Model cd_step(const CdStepInput& input) = 0;
 
-  virtual std::vector<LogZResult> log_z(const std::vector<EnumerationModel>& models,
-                                        const LogZOptions& options) = 0;
+  /// Exact log Z's work units for `model`: the leaves of host/common/log_sum.hpp's tree.
+  virtual std::uint64_t log_z_units(const EnumerationModel& model) = 0;
+  /// Pushes the terms of units [begin, end) of `model` onto `stack` (log_offset not included),
+  /// reporting the fraction of the range done to options.progress (false: throw Cancelled).
+  virtual void log_z_range(const EnumerationModel& model,
+                           std::uint64_t begin,
+                           std::uint64_t end,
+                           const LogZOptions& options,
+                           TreeStack& stack) = 0;
   virtual std::vector<double> free_energy(const Model& model, const ResidentData& data) = 0;
   virtual double reconstruction_error(const Model& model, const ResidentData& data) = 0;
   virtual std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) = 0;

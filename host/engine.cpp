@@ -213,36 +213,68 @@ LogZResult Engine::log_z(const Model& model, const LogZOptions& options) {
   return log_z(std::vector<Model>{model}, options).front();
 }
 
+namespace {
+
+/// What every exact log Z call checks first: a valid model, and not more states than allowed.
+void check_log_z(const Model& model, const LogZOptions& options) {
+  model.validate();
+  if (detail::units::is_one_hot(model.hidden_type)) return;  // L (+1) states: always feasible
+  const int log2_states = std::min(model.n_visible, model.n_hidden);
+  RBM_EXPECTS(options.max_log2_states <= kMaxLog2States, "LogZOptions::max_log2_states is ",
+              options.max_log2_states, "; exact log Z enumerates at most 2^", kMaxLog2States,
+              " states (2^64 would not even fit the state counter)");
+  RBM_EXPECTS(log2_states <= options.max_log2_states, "exact log Z of a ", model.n_visible, "x",
+              model.n_hidden, " model needs 2^", log2_states, " = ", std::ldexp(1.0, log2_states),
+              " states x ", std::max(model.n_visible, model.n_hidden), " units; the limit is 2^",
+              options.max_log2_states,
+              " states (raise LogZOptions::max_log2_states / --max-log2-states)");
+}
+
+}  // namespace
+
 std::vector<LogZResult> Engine::log_z(const std::vector<Model>& models,
                                       const LogZOptions& options) {
   const std::lock_guard<std::recursive_mutex> lock(*mutex_);
   RBM_EXPECTS(!models.empty(), "log_z: no models given");
   const Model& first = models.front();
   for (const Model& model : models) {
-    model.validate();
+    check_log_z(model, options);
     RBM_EXPECTS(model.n_visible == first.n_visible && model.n_hidden == first.n_hidden &&
                     model.visible_type == first.visible_type &&
                     model.hidden_type == first.hidden_type,
                 "log_z: models of one call share one shape and unit types; got ", model.n_visible,
                 "x", model.n_hidden, " and ", first.n_visible, "x", first.n_hidden);
   }
+  // One model at a time, as one part covering all its units: the fold every split reproduces.
   std::vector<LogZResult> results;
-  if (detail::units::is_one_hot(first.hidden_type)) {  // L (+1) states: no enumeration needed
-    for (const Model& model : models) results.push_back(detail::one_hot_log_z(model));
-    return results;
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    LogZOptions per_model = options;
+    if (options.progress) {  // report progress over all models together
+      per_model.progress = [&, m](double fraction) {
+        return options.progress((static_cast<double>(m) + fraction) / models.size());
+      };
+    }
+    results.push_back(combine_log_z_parts(
+        {detail::log_z_part(*backend_, models[m], 0, detail::kAllUnits, per_model)}));
   }
-  const int log2_states = std::min(first.n_visible, first.n_hidden);
-  RBM_EXPECTS(options.max_log2_states <= kMaxLog2States, "LogZOptions::max_log2_states is ",
-              options.max_log2_states, "; exact log Z enumerates at most 2^", kMaxLog2States,
-              " states (2^64 would not even fit the state counter)");
-  RBM_EXPECTS(log2_states <= options.max_log2_states, "exact log Z of a ", first.n_visible, "x",
-              first.n_hidden, " model needs 2^", log2_states, " = ", std::ldexp(1.0, log2_states),
-              " states x ", std::max(first.n_visible, first.n_hidden), " units; the limit is 2^",
-              options.max_log2_states,
-              " states (raise LogZOptions::max_log2_states / --max-log2-states)");
-  std::vector<detail::EnumerationModel> reduced;
-  for (const Model& model : models) reduced.push_back(detail::enumeration_model(model));
-  return backend_->log_z(reduced, options);
+  return results;
+}
+
+std::uint64_t Engine::log_z_units(const Model& model, const LogZOptions& options) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  check_log_z(model, options);
+  if (detail::units::is_one_hot(model.hidden_type)) return 1;
+  return backend_->log_z_units(detail::enumeration_model(model));
+}
+
+LogZPart Engine::log_z_part(const Model& model,
+                            std::uint64_t begin,
+                            std::uint64_t end,
+                            const LogZOptions& options) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  check_log_z(model, options);
+  RBM_EXPECTS(end != detail::kAllUnits, "log_z_part: end ", end, " is not a unit index");
+  return detail::log_z_part(*backend_, model, begin, end, options);
 }
 
 std::vector<double> Engine::free_energy(const Model& model, const DataHandle& data) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "host/check.hpp"
 #include "host/common/units.hpp"
 
 namespace rbm::detail {
@@ -89,4 +90,88 @@ LogZResult one_hot_log_z(const Model& model) {
   return result;
 }
 
+LogZPart log_z_part(Backend& backend,
+                    const Model& model,
+                    std::uint64_t begin,
+                    std::uint64_t end,
+                    const LogZOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  LogZPart part;
+  if (units::is_one_hot(model.hidden_type)) {
+    part.units = 1;
+    if (end == kAllUnits) end = part.units;
+    RBM_EXPECTS(begin <= end && end <= part.units, "exact log Z: units [", begin, ", ", end,
+                ") are not within the 1 unit of a one-hot hidden layer");
+    part.info = one_hot_log_z(model);
+    if (begin < end) part.nodes.push_back(LogZNode{0, 0, part.info.log_z, 1.0});
+    part.info.log_z = 0;
+  } else {
+    const EnumerationModel e = enumeration_model(model);
+    part.units = backend.log_z_units(e);
+    if (end == kAllUnits) end = part.units;
+    RBM_EXPECTS(begin <= end && end <= part.units, "exact log Z: units [", begin, ", ", end,
+                ") are not within the ", part.units, " units of a ", model.n_visible, "x",
+                model.n_hidden, " model");
+    TreeStack stack;
+    clear(stack);
+    backend.log_z_range(e, begin, end, options, stack);
+    for (int n = 0; n < stack.size; ++n) {
+      const TreeNode& node = stack.nodes[n];
+      part.nodes.push_back(LogZNode{node.index, node.level, node.value.max, node.value.sum});
+    }
+    part.log_offset = e.log_offset;
+    part.info.enumerated_hidden = e.enumerated_hidden;
+    part.info.log2_states = e.n_hidden;
+    part.info.states = std::ldexp(1.0, e.n_hidden);
+    part.info.pairs = std::ldexp(static_cast<double>(e.n_visible), e.n_hidden);
+  }
+  part.begin = begin;
+  part.end = end;
+  part.info.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return part;
+}
+
 }  // namespace rbm::detail
+
+namespace rbm {
+
+LogZResult combine_log_z_parts(const std::vector<LogZPart>& parts) {
+  RBM_EXPECTS(!parts.empty(), "combine_log_z_parts: no parts");
+  const LogZPart& first = parts.front();
+  detail::TreeStack stack;
+  detail::clear(stack);
+  std::uint64_t position = 0;  // the next unit expected
+  double seconds = 0;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    const LogZPart& part = parts[p];
+    RBM_EXPECTS(part.units == first.units && part.log_offset == first.log_offset &&
+                    part.info.enumerated_hidden == first.info.enumerated_hidden &&
+                    part.info.states == first.info.states && part.info.pairs == first.info.pairs,
+                "combine_log_z_parts: part ", p, " (", part.units,
+                " units) belongs to another enumeration than part 0 (", first.units, " units)");
+    RBM_EXPECTS(part.begin == position && part.begin <= part.end && part.end <= part.units,
+                "combine_log_z_parts: part ", p, " covers units [", part.begin, ", ", part.end,
+                "); expected it to start at ", position, " of ", part.units);
+    for (const LogZNode& node : part.nodes) {
+      RBM_EXPECTS(node.level >= 0 && node.level < 63 && (node.index << node.level) == position &&
+                      (node.index << node.level >> node.level) == node.index &&
+                      part.end - position >= (std::uint64_t{1} << node.level),
+                  "combine_log_z_parts: part ", p, " has a node (index ", node.index, ", level ",
+                  node.level, ") that is not its next units from ", position);
+      detail::push(stack, detail::TreeNode{node.index, node.level, {node.max, node.sum}});
+      position += std::uint64_t{1} << node.level;
+    }
+    RBM_EXPECTS(position == part.end, "combine_log_z_parts: the nodes of part ", p,
+                " cover units up to ", position, ", not its end ", part.end);
+    seconds = std::max(seconds, part.info.seconds);
+  }
+  RBM_EXPECTS(position == first.units, "combine_log_z_parts: the parts cover units [0, ", position,
+              ") of ", first.units);
+  LogZResult result = first.info;
+  result.log_z = detail::log_sum_value(detail::tree_total(stack)) + first.log_offset;
+  result.seconds = seconds;
+  return result;
+}
+
+}  // namespace rbm

@@ -2,6 +2,8 @@
 // reduced to a {0,1} model whose smaller layer is enumerated by a backend, except a one-hot
 // (Potts) hidden layer, whose L (+1) states are summed here directly.
 #pragma once
+#include <limits>
+
 #include "host/backend.hpp"
 
 namespace rbm::detail {
@@ -18,5 +20,16 @@ EnumerationModel enumeration_model(const Model& model);
 ///   log Σ_μ exp(c_μ + Σ_i term(b_i + W_iμ)) [⊕ Σ_i term(b_i) for the all-off state],
 /// term = softplus (Bernoulli visible) or log 2cosh (spin visible).
 LogZResult one_hot_log_z(const Model& model);
+
+/// `end` of log_z_part meaning "up to the last unit".
+inline constexpr std::uint64_t kAllUnits = std::numeric_limits<std::uint64_t>::max();
+
+/// Units [begin, end) of `model`'s exact log Z on `backend` (checked by the caller: valid,
+/// within max_log2_states). A one-hot hidden layer is one unit, its log Z one node (log Z, 1).
+LogZPart log_z_part(Backend& backend,
+                    const Model& model,
+                    std::uint64_t begin,
+                    std::uint64_t end,
+                    const LogZOptions& options);
 
 }  // namespace rbm::detail

@@ -2,7 +2,8 @@
 //
 // cuda/logz_math.hpp holds every piece of arithmetic the CUDA kernels (cuda/logz.cu) execute:
 // the suffix tables, the per-(tile, unit) plan with its range guard, X' values, the extraction
-// schedule, the k-tile walk (run_ktile), the per-state term and the (max, Σexp) combination.
+// schedule, the k-tile walk (run_ktile), the per-state term, the (max, Σexp) combination and
+// the fixed tree over prefix tiles (host/common/log_sum.hpp).
 // Here a scalar emulation drives those same functions in the kernels' order — tiles of 64
 // prefixes, 128-suffix blocks of 16×16 threads with 4×8 states each, fixed reduction trees,
 // chunks — and is compared with the float64 CPU backend (Engine(cpu).log_z). Without a GPU this
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "cuda/logz_math.hpp"
+#include "host/common/log_sum.hpp"
 #include "rbm/engine.hpp"
 #include "rbm/model.hpp"
 #include "tests/support/logz_models.hpp"
@@ -52,8 +54,9 @@ struct EmulationStats {
 };
 
 struct Emulation {
-  double log_z = 0;
-  lz::LogSumPair total{};
+  double log_z = 0;           // of the whole range's nodes
+  lz::LogSumPair total{};     // tree_total of `nodes`
+  detail::TreeStack nodes{};  // the range's tree nodes, as exact_log_z_range pushes them
   EmulationStats stats;
 };
 
@@ -92,7 +95,7 @@ struct StateOps {
   }
 };
 
-/// The reduction the kernels use: strided per thread, then a fixed tree over 256 threads.
+/// A pairwise tree over 256 lanes (items strided over the lanes first): a reference reduction.
 lz::LogSumPair tree_reduce(const std::vector<lz::LogSumPair>& items) {
   std::vector<lz::LogSumPair> lanes(lz::kThreads, lz::empty_log_sum());
   for (std::size_t i = 0; i < items.size(); ++i)
@@ -102,8 +105,43 @@ lz::LogSumPair tree_reduce(const std::vector<lz::LogSumPair>& items) {
   return lanes[0];
 }
 
-/// Runs the GPU pipeline of cuda/logz.cu on the CPU, `tiles_per_chunk` prefix tiles at a time.
-Emulation emulate(const Model& original, std::uint64_t tiles_per_chunk = 2) {
+/// chunk_tree_kernel, step by step: tiles' block partials to leaves, then the chunk's maximal
+/// tree nodes, each folded lane-slice by lane-slice and then pairwise across lanes.
+void chunk_tree(const std::vector<lz::LogSumPair>& partials,
+                int n_suffix_tiles,
+                std::uint64_t first_tile,
+                std::uint64_t n_tiles,
+                detail::TreeStack& stack) {
+  std::vector<lz::LogSumPair> leaves(n_tiles);
+  for (std::uint64_t t = 0; t < n_tiles; ++t) {
+    std::vector<lz::LogSumPair> blocks(partials.begin() + t * n_suffix_tiles,
+                                       partials.begin() + (t + 1) * n_suffix_tiles);
+    leaves[t] = detail::perfect_fold(blocks.data(), n_suffix_tiles);
+  }
+  const std::uint64_t end = first_tile + n_tiles;
+  for (std::uint64_t pos = first_tile; pos < end;) {
+    const int level = detail::node_level(pos, end);
+    const std::uint64_t count = std::uint64_t{1} << level;
+    const std::uint64_t per_lane = count > lz::kThreads ? count / lz::kThreads : 1;
+    const int n_lanes = static_cast<int>(count / per_lane);
+    std::vector<lz::LogSumPair> lanes(n_lanes);
+    for (int tid = 0; tid < n_lanes; ++tid)
+      lanes[tid] =
+          detail::perfect_fold(leaves.data() + (pos - first_tile) + tid * per_lane, per_lane);
+    for (int stride = 1; stride < n_lanes; stride *= 2)
+      for (int tid = 0; tid + stride < n_lanes; tid += 2 * stride)
+        lanes[tid] = lz::combine(lanes[tid], lanes[tid + stride]);
+    detail::push(stack, detail::TreeNode{pos >> level, level, lanes[0]});
+    pos += count;
+  }
+}
+
+/// Runs the GPU pipeline of cuda/logz.cu on the CPU over prefix tiles [begin, end) (all by
+/// default), `tiles_per_chunk` tiles at a time.
+Emulation emulate(const Model& original,
+                  std::uint64_t tiles_per_chunk = 2,
+                  std::uint64_t begin = 0,
+                  std::uint64_t end = ~std::uint64_t{0}) {
   const bool enumerate_hidden = original.n_hidden <= original.n_visible;
   const Model m = enumerate_hidden ? original : transposed(original);
   const lz::SplitGeometry g = lz::make_split_geometry(m.n_visible, m.n_hidden);
@@ -124,14 +162,15 @@ Emulation emulate(const Model& original, std::uint64_t tiles_per_chunk = 2) {
     }
 
   Emulation out;
-  lz::LogSumPair total = lz::empty_log_sum();
+  detail::clear(out.nodes);
+  end = std::min(end, g.n_prefix_tiles);
   std::vector<float> x(dpad * lz::kTilePrefixes), ones(dpad);
   std::vector<std::uint8_t> flipped(dpad);
   std::vector<lz::UnitPlan> plans(dpad);
   std::vector<double> bases(dpad);
   std::vector<lz::KTilePlan> ktiles(g.n_ktiles);
-  for (std::uint64_t first = 0; first < g.n_prefix_tiles; first += tiles_per_chunk) {
-    const std::uint64_t last = std::min(first + tiles_per_chunk, g.n_prefix_tiles);
+  for (std::uint64_t first = begin; first < end; first += tiles_per_chunk) {
+    const std::uint64_t last = std::min(first + tiles_per_chunk, end);
     std::vector<lz::LogSumPair> partials;
     for (std::uint64_t tile = first; tile < last; ++tile) {
       // prefix_tile_kernel
@@ -220,11 +259,10 @@ Emulation emulate(const Model& original, std::uint64_t tiles_per_chunk = 2) {
         partials.push_back(lanes[0]);
       }
     }
-    // chunk_reduce_kernel
-    total = lz::combine(total, tree_reduce(partials));
+    chunk_tree(partials, g.n_suffix_tiles, first, last - first, out.nodes);
   }
-  out.total = total;
-  out.log_z = lz::log_sum_value(total);
+  out.total = detail::tree_total(out.nodes);
+  out.log_z = lz::log_sum_value(out.total);
   return out;
 }
 
@@ -463,13 +501,31 @@ TEST(LogZSplitCombine, CommutativeBitwiseAndAccurate) {
   EXPECT_EQ(std::memcmp(&left, &pairs[0], sizeof left), 0);
 }
 
-TEST(LogZSplitCombine, EmulationIsDeterministicAndChunkingOnlyReordersRounding) {
-  const Inputs in{"tiles_1", 30, 18, 1.0, 1.0, 0, 31};
+// The device's tree over prefix tiles: the chunk size (which depends on the device) and the
+// split of the tiles into ranges (one per MPI rank) change no bit of the result.
+TEST(LogZSplitCombine, ChunksAndRangesChangeNoBit) {
+  const Inputs in{"tiles_many", 30, 19, 1.0, 1.0, 0, 31};  // P = 9: 8 tiles
   const Model model = random_model(in);
-  const Emulation a = emulate(model, 2), b = emulate(model, 2), c = emulate(model, 1);
-  EXPECT_EQ(std::memcmp(&a.total, &b.total, sizeof a.total), 0) << "repeat runs differ";
-  EXPECT_NEAR(a.log_z, c.log_z, 1e-12 * std::fabs(a.log_z))
-      << "chunking changed more than rounding";
+  const Emulation whole = emulate(model, 2);
+  const Emulation again = emulate(model, 2);
+  EXPECT_EQ(std::memcmp(&whole.total, &again.total, sizeof whole.total), 0) << "repeat runs differ";
+  for (std::uint64_t chunk : {1, 3, 8}) {
+    const Emulation other = emulate(model, chunk);
+    EXPECT_EQ(std::memcmp(&whole.total, &other.total, sizeof whole.total), 0)
+        << "tiles per chunk " << chunk;
+  }
+  // Ranges [0, 3), [3, 4), [4, 7), [7, 8) computed apart, their nodes pushed in order.
+  const std::uint64_t cuts[] = {0, 3, 4, 7, 8};
+  detail::TreeStack merged;
+  detail::clear(merged);
+  for (int r = 0; r + 1 < 5; ++r) {
+    const Emulation part = emulate(model, 3, cuts[r], cuts[r + 1]);
+    for (int n = 0; n < part.nodes.size; ++n) detail::push(merged, part.nodes.nodes[n]);
+  }
+  const lz::LogSumPair total = detail::tree_total(merged);
+  EXPECT_EQ(std::memcmp(&whole.total, &total, sizeof total), 0);
+  // Against the reference reduction: only rounding differs.
+  EXPECT_NEAR(whole.log_z, cpu_log_z(model), tolerance(whole.log_z));
 }
 
 }  // namespace

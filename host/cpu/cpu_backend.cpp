@@ -156,19 +156,16 @@ std::shared_ptr<const ResidentData> CpuBackend::upload(const Dataset& data) {
   return resident;
 }
 
-std::vector<LogZResult> CpuBackend::log_z(const std::vector<EnumerationModel>& models,
-                                          const LogZOptions& options) {
-  std::vector<LogZResult> results;
-  for (std::size_t m = 0; m < models.size(); ++m) {
-    LogZOptions per_model = options;
-    if (options.progress) {  // report progress over all models together
-      per_model.progress = [&, m](double fraction) {
-        return options.progress((static_cast<double>(m) + fraction) / models.size());
-      };
-    }
-    results.push_back(cpu_exact_log_z(models[m], per_model, pool_));
-  }
-  return results;
+std::uint64_t CpuBackend::log_z_units(const EnumerationModel& model) {
+  return cpu_log_z_units(model);
+}
+
+void CpuBackend::log_z_range(const EnumerationModel& model,
+                             std::uint64_t begin,
+                             std::uint64_t end,
+                             const LogZOptions& options,
+                             TreeStack& stack) {
+  cpu_log_z_range(model, begin, end, options, pool_, stack);
 }
 
 std::vector<double> CpuBackend::free_energy(const Model& model, const ResidentData& data) {

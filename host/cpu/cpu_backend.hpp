@@ -39,8 +39,12 @@ class CpuBackend final : public Backend {
   TrainingSnapshot snapshot(TrainingState& state, bool epoch_start) override;
   Model cd_step(const CdStepInput& input) override;
 
-  std::vector<LogZResult> log_z(const std::vector<EnumerationModel>& models,
-                                const LogZOptions& options) override;
+  std::uint64_t log_z_units(const EnumerationModel& model) override;
+  void log_z_range(const EnumerationModel& model,
+                   std::uint64_t begin,
+                   std::uint64_t end,
+                   const LogZOptions& options,
+                   TreeStack& stack) override;
   std::vector<double> free_energy(const Model& model, const ResidentData& data) override;
   double reconstruction_error(const Model& model, const ResidentData& data) override;
   std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) override;
@@ -69,9 +73,14 @@ void bits_to_units(UnitType type, const float* bits, std::size_t count, float* o
 double mean_squared_difference(const float* a, const float* b, std::size_t count);
 }  // namespace cpu
 
-/// Exact log Z of one model on the CPU (host/cpu/cpu_logz.cpp), reporting to options.progress.
-LogZResult cpu_exact_log_z(const EnumerationModel& model,
-                           const LogZOptions& options,
-                           ThreadPool& pool);
+/// Exact log Z on the CPU (host/cpu/cpu_logz.cpp): the work units are chunks of 64 prefixes.
+std::uint64_t cpu_log_z_units(const EnumerationModel& model);
+/// Enumerates chunks [begin, end) onto `stack`, reporting this range's fraction done.
+void cpu_log_z_range(const EnumerationModel& model,
+                     std::uint64_t begin,
+                     std::uint64_t end,
+                     const LogZOptions& options,
+                     ThreadPool& pool,
+                     TreeStack& stack);
 
 }  // namespace rbm::detail

@@ -8,8 +8,9 @@
 // each (state, visible unit) pair costs one FMA and one multiply, 1 + x·y, into a running
 // product whose binary exponent is moved into an integer every few factors (the split form:
 // no softplus per pair). A prefix whose fields could leave double range takes the slow path,
-// softplus per pair. Each prefix's 2^s states reduce to (max, Σexp) in float64; chunks of
-// prefixes are combined in a fixed order, so the result does not depend on the thread count.
+// softplus per pair. Each chunk of prefixes reduces to one (max, Σexp) pair in float64, in
+// prefix order by one thread; chunks are the work units of host/common/log_sum.hpp's fixed tree,
+// so the result depends neither on the thread count nor on how ranges of chunks are split.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -181,17 +182,9 @@ LogSum prefix_batch_terms(const EnumerationModel& m,
   return terms;
 }
 
-}  // namespace
-
-LogZResult cpu_exact_log_z(const EnumerationModel& m,
-                           const LogZOptions& options,
-                           ThreadPool& pool) {
-  const auto start = std::chrono::steady_clock::now();
-  const int D = m.n_visible, L = m.n_hidden;
-  const int n_suffix_bits = std::min(L, kMaxSuffixBits);
-  const int Q = 1 << n_suffix_bits;
-  const std::uint64_t n_prefixes = std::uint64_t{1} << (L - n_suffix_bits);
-
+/// The suffix tables of a model whose low `n_suffix_bits` hidden bits are the suffix.
+SuffixTables suffix_tables(const EnumerationModel& m, int n_suffix_bits) {
+  const int D = m.n_visible, Q = 1 << n_suffix_bits;
   SuffixTables tables;
   tables.n_visible = D;
   tables.n_suffix_states = Q;
@@ -211,12 +204,39 @@ LogZResult cpu_exact_log_z(const EnumerationModel& m,
       tables.max_log_y = std::max(tables.max_log_y, field);
     }
   }
+  return tables;
+}
 
-  // Prefixes in chunks: each chunk's partial sum is computed by one thread, in prefix order,
-  // and chunks are merged in chunk order; progress and cancellation between rounds.
-  const std::uint64_t n_chunks = (n_prefixes + kChunkPrefixes - 1) / kChunkPrefixes;
+int suffix_bits(const EnumerationModel& m) {
+  return std::min(m.n_hidden, kMaxSuffixBits);
+}
+
+}  // namespace
+
+std::uint64_t cpu_log_z_units(const EnumerationModel& m) {
+  const std::uint64_t n_prefixes = std::uint64_t{1} << (m.n_hidden - suffix_bits(m));
+  return (n_prefixes + kChunkPrefixes - 1) / kChunkPrefixes;
+}
+
+void cpu_log_z_range(const EnumerationModel& m,
+                     std::uint64_t begin,
+                     std::uint64_t end,
+                     const LogZOptions& options,
+                     ThreadPool& pool,
+                     TreeStack& stack) {
+  const int D = m.n_visible, L = m.n_hidden;
+  const int n_suffix_bits = suffix_bits(m);
+  const std::uint64_t n_prefixes = std::uint64_t{1} << (L - n_suffix_bits);
+  RBM_EXPECTS(begin <= end && end <= cpu_log_z_units(m), "exact log Z: units [", begin, ", ", end,
+              ") are not within the ", cpu_log_z_units(m), " of a ", D, "x", L, " model");
+  if (begin == end) return;
+  const SuffixTables tables = suffix_tables(m, n_suffix_bits);
+  const int Q = tables.n_suffix_states;
+
+  // Each chunk's terms reduce to one leaf, computed by one thread in prefix order; leaves go
+  // onto the tree in chunk order. Progress and cancellation between rounds.
+  const std::uint64_t n_chunks = end - begin;
   const std::uint64_t chunks_per_round = std::max<std::uint64_t>(pool.size() * 16, 1);
-  LogSum total;
   std::vector<LogSum> partial;
   for (std::uint64_t round_begin = 0; round_begin < n_chunks; round_begin += chunks_per_round) {
     const std::uint64_t round_size = std::min(chunks_per_round, n_chunks - round_begin);
@@ -224,7 +244,7 @@ LogZResult cpu_exact_log_z(const EnumerationModel& m,
     pool.parallel_for(round_size, [&](std::size_t b, std::size_t e) {
       PrefixScratch scratch(D, Q);
       for (std::size_t c = b; c < e; ++c) {
-        const std::uint64_t first = (round_begin + c) * kChunkPrefixes;
+        const std::uint64_t first = (begin + round_begin + c) * kChunkPrefixes;
         const std::uint64_t last = std::min(first + kChunkPrefixes, n_prefixes);
         for (std::uint64_t p = first; p < last; p += kPrefixBatch) {
           const int count = static_cast<int>(std::min<std::uint64_t>(kPrefixBatch, last - p));
@@ -232,21 +252,13 @@ LogZResult cpu_exact_log_z(const EnumerationModel& m,
         }
       }
     });
-    for (const LogSum& s : partial) total.merge(s);
+    for (std::uint64_t c = 0; c < round_size; ++c)
+      push(stack, TreeNode{begin + round_begin + c, 0, LogSumPair{partial[c].max, partial[c].sum}});
     if (options.progress &&
         !options.progress(static_cast<double>(round_begin + round_size) / n_chunks))
       RBM_THROW(Cancelled, "exact log Z cancelled after ", round_begin + round_size, " of ",
                 n_chunks, " chunks");
   }
-
-  LogZResult result;
-  result.log_z = total.value() + m.log_offset;
-  result.enumerated_hidden = m.enumerated_hidden;
-  result.log2_states = L;
-  result.states = std::ldexp(1.0, L);
-  result.pairs = std::ldexp(static_cast<double>(D), L);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
 }
 
 }  // namespace rbm::detail

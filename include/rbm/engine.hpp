@@ -117,6 +117,14 @@ class RBM_EXPORT Engine {
   LogZResult log_z(const Model& model, const LogZOptions& options = {});
   /// The same for several models of one shape, in one call.
   std::vector<LogZResult> log_z(const std::vector<Model>& models, const LogZOptions& options = {});
+  /// Work units of exact log Z of `model` on this backend (rbm/logz.hpp): the ranges
+  /// log_z_part takes. It depends only on the model's shape and unit types and the backend kind.
+  std::uint64_t log_z_units(const Model& model, const LogZOptions& options = {});
+  /// Enumerates units [begin, end) of `model` only; options.progress gets this part's fraction.
+  LogZPart log_z_part(const Model& model,
+                      std::uint64_t begin,
+                      std::uint64_t end,
+                      const LogZOptions& options = {});
 
   /// F(v) = -log Σ_h e^{-E(v,h)} for every sample, in float64: -bᵀv - Σ_j softplus(c_j +
   /// vᵀW_{:,j}) for Bernoulli hidden units (log 2cosh for spin, log-sum-exp for Potts).

@@ -2,6 +2,9 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <vector>
+
+#include "rbm/export.hpp"
 
 namespace rbm {
 
@@ -23,5 +26,35 @@ struct LogZResult {
   double seconds = 0;
   double pairs_per_second() const { return seconds > 0 ? pairs / seconds : 0; }
 };
+
+/// Exact log Z in parts, for spreading one enumeration over threads, processes or machines.
+/// The enumeration is cut into work units (Engine::log_z_units: the CPU's chunks of 64
+/// prefixes, the GPU's prefix tiles) that are the leaves of one fixed binary tree of
+/// (max, Σexp) merges. Node (index, level) covers units [index·2^level, (index + 1)·2^level).
+struct LogZNode {
+  std::uint64_t index = 0;
+  int level = 0;
+  double max = 0;  ///< the node's terms as max + log(sum)
+  double sum = 0;
+};
+
+/// The units [begin, end) of one model's enumeration, reduced to the maximal tree nodes they
+/// fill (Engine::log_z_part). Parts that cover [0, units) in order combine into log Z
+/// (combine_log_z_parts), bit for bit the value Engine::log_z returns on the same backend.
+struct LogZPart {
+  std::uint64_t units = 0;  ///< work units of the whole enumeration
+  std::uint64_t begin = 0;  ///< the units this part enumerated
+  std::uint64_t end = 0;
+  std::vector<LogZNode> nodes;  ///< ascending; each within [begin, end), together all of it
+  double log_offset = 0;        ///< added to the tree's value (the reduction to {0,1} units)
+  /// enumerated_hidden, states, log2_states, pairs of the whole enumeration, and this part's
+  /// seconds (log_z is not set).
+  LogZResult info;
+};
+
+/// log Z from parts of one model that cover its units [0, units) in ascending order (empty
+/// parts allowed): equal to Engine::log_z bit for bit, however the units were split. `seconds`
+/// is the longest part's. Throws InvalidArgument when the parts do not fit together.
+RBM_EXPORT LogZResult combine_log_z_parts(const std::vector<LogZPart>& parts);
 
 }  // namespace rbm
