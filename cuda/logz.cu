@@ -430,7 +430,7 @@ __global__ void __launch_bounds__(kThreads) chunk_tree_kernel(const LogSumPair* 
   __shared__ LogSumPair lanes[kThreads];
   const int tid = threadIdx.x;
   for (std::uint64_t t = tid; t < n_tiles; t += kThreads) {
-    LogSumPair blocks[lz::kMaxSuffixTiles];
+    LogSumPair blocks[kMaxSuffixTiles];
     for (int s = 0; s < n_suffix_tiles; ++s) blocks[s] = partials[t * n_suffix_tiles + s];
     leaves[t] = detail::perfect_fold(blocks, n_suffix_tiles);
   }
