@@ -37,10 +37,14 @@ BackendKind parse_backend_kind(const std::string& text) {
 }
 
 bool cuda_available() {
+  return cuda_device_count() > 0;
+}
+
+int cuda_device_count() {
 #ifdef RBM_WITH_CUDA
-  return cuda::device_count() > 0;
+  return cuda::device_count();
 #else
-  return false;
+  return 0;
 #endif
 }
 

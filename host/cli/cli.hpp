@@ -33,7 +33,7 @@ Engine make_engine(const CommonOptions& common);
 
 /// Prints `record` as one JSON line (--json) or `text` for people, on stdout.
 void print(const CommonOptions& common, const json& record, const std::string& text);
-/// A line of progress on stderr (never stdout, which scripts parse).
+/// A line of progress on stderr (never stdout, which scripts parse); rank 0's only under mpirun.
 void note(const std::string& text);
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 

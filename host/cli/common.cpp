@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "host/cli/cli.hpp"
+#include "host/cli/ranks.hpp"
 #include "host/io/atomic_file.hpp"
 #include "host/json_fields.hpp"
 
@@ -40,7 +41,7 @@ void print(const CommonOptions& common, const json& record, const std::string& t
 }
 
 void note(const std::string& text) {
-  std::cerr << "rbm: " << text << std::endl;
+  if (ranks::root()) std::cerr << "rbm: " << text << std::endl;  // under mpirun: rank 0 speaks
 }
 
 std::string format(const char* fmt, ...) {

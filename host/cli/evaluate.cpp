@@ -2,8 +2,10 @@
 // good it is (exact log Z and log-likelihood).
 #include <cmath>
 #include <iostream>
+#include <memory>
 
 #include "host/cli/cli.hpp"
+#include "host/cli/ranks.hpp"
 
 namespace rbm::cli {
 namespace {
@@ -14,7 +16,8 @@ struct EvalCommand {
   int max_log2_states = LogZOptions{}.max_log2_states;
 };
 
-/// Progress for long enumerations: a line on stderr every few seconds.
+/// Progress for long enumerations: a line on stderr every few seconds (under mpirun: rank 0,
+/// with the fraction and ETA of the whole job).
 std::function<bool(double)> progress_printer() {
   auto start = Clock::now();
   auto last = start;
@@ -61,14 +64,20 @@ void add_model_options(CLI::App* cmd, EvalCommand& o) {
 }
 
 int run_logz(const EvalCommand& o) {
-  const auto models = load_models(o.model);
-  Engine engine = make_engine(o.common);
-  const auto results = engine.log_z(models, logz_options(o));
+  std::vector<Model> models;
+  std::unique_ptr<Engine> engine;
+  ranks::together([&] {
+    models = load_models(o.model);
+    engine = std::make_unique<Engine>(ranks::make_engine(o.common));
+  });
+  const auto results = ranks::log_z(*engine, models, logz_options(o));
+  if (!ranks::root()) return 0;
   for (std::size_t m = 0; m < results.size(); ++m) {
     const LogZResult& r = results[m];
     json record = logz_json(r);
     record["model"] = m;
-    record["backend"] = rbm::to_string(engine.kind());
+    record["backend"] = rbm::to_string(engine->kind());
+    if (ranks::size() > 1) record["ranks"] = ranks::size();
     print(o.common, record,
           (results.size() > 1 ? "model " + std::to_string(m) + ": " : std::string()) +
               format("log Z = %.10g  (%s, %.3g pairs/s, %.3f s)", r.log_z, states_text(r).c_str(),
@@ -79,22 +88,31 @@ int run_logz(const EvalCommand& o) {
 
 int run_eval(const EvalCommand& o) {
   const auto start = Clock::now();
-  const auto models = load_models(o.model);
-  const Dataset data = load_dataset(o.data);
-  Engine engine = make_engine(o.common);
-  const DataHandle resident = engine.upload(data);
-  const auto log_zs = engine.log_z(models, logz_options(o));
+  std::vector<Model> models;
+  Dataset data;
+  std::unique_ptr<Engine> engine;
+  DataHandle resident;
+  ranks::together([&] {  // the data on rank 0 only: log Z is the part worth spreading
+    models = load_models(o.model);
+    engine = std::make_unique<Engine>(ranks::make_engine(o.common));
+    if (!ranks::root()) return;
+    data = load_dataset(o.data);
+    resident = engine->upload(data);
+  });
+  const auto log_zs = ranks::log_z(*engine, models, logz_options(o));
+  if (!ranks::root()) return 0;
   for (std::size_t m = 0; m < models.size(); ++m) {
-    const double log_likelihood = engine.mean_log_likelihood(models[m], resident, log_zs[m].log_z);
-    const double reconstruction = engine.reconstruction_error(models[m], resident);
+    const double log_likelihood = engine->mean_log_likelihood(models[m], resident, log_zs[m].log_z);
+    const double reconstruction = engine->reconstruction_error(models[m], resident);
     json record = logz_json(log_zs[m]);
     record.update({{"model", m},
                    {"data", o.data},
                    {"n_samples", data.n_samples},
                    {"log_likelihood", log_likelihood},
                    {"reconstruction_error", reconstruction},
-                   {"backend", rbm::to_string(engine.kind())},
+                   {"backend", rbm::to_string(engine->kind())},
                    {"seconds", seconds_since(start)}});
+    if (ranks::size() > 1) record["ranks"] = ranks::size();
     print(o.common, record,
           format("%slog Z = %.10g   exact mean log-likelihood = %.10g nats   reconstruction error "
                  "= %.5f   (%zu samples, %.2f s)",
@@ -147,6 +165,7 @@ Runner add_logz(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("logz", "exact log Z of a saved model");
   add_common(cmd, o->common);
   add_model_options(cmd, *o);
+  ranks::add_options(cmd);
   return [cmd, o] { return cmd->parsed() ? run_logz(*o) : -1; };
 }
 
@@ -157,6 +176,7 @@ Runner add_eval(CLI::App& app) {
   add_common(cmd, o->common);
   add_model_options(cmd, *o);
   cmd->add_option("--data", o->data, "dataset spec")->required();
+  ranks::add_options(cmd);
   return [cmd, o] { return cmd->parsed() ? run_eval(*o) : -1; };
 }
 

@@ -4,9 +4,11 @@
 #include <vector>
 
 #include "host/cli/cli.hpp"
+#include "host/cli/ranks.hpp"
 
 int main(int argc, char** argv) {
   using namespace rbm::cli;
+  const RanksSession ranks_session(&argc, &argv);  // MPI, when mpirun started us
   CLI::App app{"rbm: Restricted Boltzmann Machines with exact log-likelihood (version " +
                std::string(rbm::version()) + ")"};
   app.require_subcommand(1);
@@ -14,16 +16,21 @@ int main(int argc, char** argv) {
                                        add_info(app),    add_sample(app),  add_reconstruct(app),
                                        add_denoise(app), add_filters(app), add_hidden_stats(app),
                                        add_sweep(app),   add_search(app),  add_plot(app)};
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return ranks::root() ? app.exit(e) : e.get_exit_code();
+  }
+  if (!ranks::runs_across_ranks(app.get_subcommands().front()->get_name())) return 1;
   try {
     for (const Runner& run : runners) {
       const int status = run();
       if (status >= 0) return status;
     }
   } catch (const rbm::Error& e) {
-    std::cerr << "rbm: error: " << e.what() << std::endl;
-    return 1;
+    return ranks::fail(e);  // "rbm: error: ...", status 1; under mpirun see host/cli/ranks.hpp
   } catch (const std::exception& e) {
+    if (ranks::size() > 1) return ranks::fail(e);
     std::cerr << "rbm: unexpected error: " << e.what() << std::endl;
     return 1;
   }

@@ -4,14 +4,18 @@
 //
 // Trials of one hidden size train in one Engine::train call (models that share unit types,
 // optimizer, CD and batch schedules and epochs run batched; the rest run group after group).
+// Under mpirun the trials are spread over the ranks by cost (host/cli/ranks.hpp); the table is
+// the same.
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <numeric>
 #include <random>
 
 #include "host/cli/cli.hpp"
+#include "host/cli/ranks.hpp"
 #include "host/io/atomic_file.hpp"
 
 namespace rbm::cli {
@@ -140,10 +144,12 @@ std::vector<Score> train_and_score(Engine& engine,
                                    const Dataset& train,
                                    const DataHandle& train_handle,
                                    const DataHandle& valid_handle,
-                                   int max_log2_states) {
+                                   int max_log2_states,
+                                   const std::function<bool(double)>& progress) {
   std::vector<Score> scores(runs.size());
   std::map<int, std::vector<std::size_t>> by_hidden;
   for (std::size_t t = 0; t < runs.size(); ++t) by_hidden[runs[t].hidden].push_back(t);
+  std::size_t done = 0;
   for (const auto& [hidden, members] : by_hidden) {
     std::vector<Model> models;
     std::vector<TrainConfig> configs;
@@ -153,13 +159,19 @@ std::vector<Score> train_and_score(Engine& engine,
     }
     rbm::TrainOptions options;
     options.drop_diverged = true;
+    bool stopped = false;
     options.on_epoch = [&](const std::vector<EpochMetrics>& metrics) {
       for (const EpochMetrics& m : metrics)
         if (m.diverged) scores[members[m.model]].diverged = true;
-      return true;
+      const double epochs = std::max(1, configs.front().epochs);
+      stopped = !progress((done + members.size() * metrics.front().epoch / epochs) / runs.size());
+      return !stopped;
     };
     const auto group_start = Clock::now();
     const std::vector<Model> trained = engine.train(models, configs, train_handle, options);
+    if (ranks::interrupted()) throw Cancelled("interrupted (SIGINT or SIGTERM)");
+    if (stopped) throw Cancelled("search stopped during training");
+    done += members.size();
     note(format("search: trained %zu model(s) with L=%d in %.1f s", members.size(), hidden,
                 seconds_since(group_start)));
     LogZOptions logz;
@@ -178,6 +190,32 @@ std::vector<Score> train_and_score(Engine& engine,
   return scores;
 }
 
+/// train_and_score with the runs spread over the ranks (one process: all of them here).
+std::vector<Score> spread_and_score(Engine& engine,
+                                    const std::vector<RunConfig>& runs,
+                                    const Dataset& train,
+                                    const DataHandle& train_handle,
+                                    const DataHandle& valid_handle,
+                                    int max_log2_states) {
+  std::vector<double> costs;
+  for (const RunConfig& run : runs)
+    costs.push_back(ranks::model_cost(run.train, train, run.hidden));
+  const auto work = [&](const std::vector<std::size_t>& tasks,
+                        const std::function<bool(double)>& progress) {
+    std::vector<RunConfig> mine;
+    for (std::size_t t : tasks) mine.push_back(runs[t]);
+    std::vector<std::vector<double>> rows;
+    for (const Score& s : train_and_score(engine, mine, train, train_handle, valid_handle,
+                                          max_log2_states, progress))
+      rows.push_back({s.train_ll, s.valid_ll, s.diverged ? 1.0 : 0.0});
+    return rows;
+  };
+  std::vector<Score> scores;
+  for (const auto& row : ranks::map_tasks(costs, work))
+    scores.push_back(Score{row.at(0), row.at(1), row.at(2) != 0});
+  return scores;
+}
+
 std::string short_description(const RunConfig& r) {
   const TrainConfig& c = r.train;
   return format("L=%-3d %-8s k=%-2s epochs=%-3d batch=%-16s lr=%-8.3g wd=%-8.2g %s/%s", r.hidden,
@@ -188,22 +226,29 @@ std::string short_description(const RunConfig& r) {
 
 int run(const SearchCommand& o) {
   const auto start = Clock::now();
-  const Dataset all = load_dataset(o.data);
-  Dataset train = all, valid;
-  if (o.valid.empty())
-    std::tie(train, valid) = split_data(all, o.valid_fraction, o.seed);
-  else
-    valid = load_dataset(o.valid);
-  Engine engine = make_engine(o.common);
-  const DataHandle train_handle = engine.upload(train), valid_handle = engine.upload(valid);
-  note(format("search: %d trials on '%s' (%zu training, %zu validation samples) on %s", o.trials,
-              o.data.c_str(), train.n_samples, valid.n_samples, engine.device_name().c_str()));
+  Dataset train, valid;
+  std::unique_ptr<Engine> engine;
+  DataHandle train_handle, valid_handle;
+  ranks::together([&] {
+    const Dataset all = load_dataset(o.data);
+    train = all;
+    if (o.valid.empty())
+      std::tie(train, valid) = split_data(all, o.valid_fraction, o.seed);
+    else
+      valid = load_dataset(o.valid);
+    engine = std::make_unique<Engine>(ranks::make_engine(o.common));
+    train_handle = engine->upload(train);
+    valid_handle = engine->upload(valid);
+  });
+  note(format("search: %d trials on '%s' (%zu training, %zu validation samples) on %s%s", o.trials,
+              o.data.c_str(), train.n_samples, valid.n_samples, engine->device_name().c_str(),
+              ranks::size() > 1 ? format(" and %d ranks in all", ranks::size()).c_str() : ""));
 
   Draw draw(o.seed);
   std::vector<RunConfig> trials;
   for (int t = 0; t < o.trials; ++t) trials.push_back(draw_trial(o, draw));
   const std::vector<Score> scores =
-      train_and_score(engine, trials, train, train_handle, valid_handle, o.max_log2_states);
+      spread_and_score(*engine, trials, train, train_handle, valid_handle, o.max_log2_states);
   std::vector<std::size_t> ranked(trials.size());
   std::iota(ranked.begin(), ranked.end(), 0);
   auto key = [&](std::size_t t) {
@@ -222,7 +267,8 @@ int run(const SearchCommand& o) {
       reruns.push_back(run);
     }
   const std::vector<Score> rerun_scores =
-      train_and_score(engine, reruns, train, train_handle, valid_handle, o.max_log2_states);
+      spread_and_score(*engine, reruns, train, train_handle, valid_handle, o.max_log2_states);
+  if (!ranks::root()) return 0;  // rank 0 prints and writes
 
   std::vector<json> rows;
   for (std::size_t rank = 0; rank < ranked.size(); ++rank) {
@@ -332,6 +378,7 @@ Runner add_search(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--jsonl", s.jsonl, "write the ranked table as JSON lines");
   cmd->add_option("--csv", s.csv, "write the ranked table as CSV");
+  ranks::add_options(cmd);
   return [cmd, o] { return cmd->parsed() ? run(*o) : -1; };
 }
 

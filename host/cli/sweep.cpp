@@ -1,12 +1,15 @@
 // host/cli/sweep.cpp — `rbm sweep`: one training configuration over several hidden sizes and
 // seeds (the seeds of one size train together, as one batch of models), scored by exact
 // log-likelihood on the training and test data: mean ± std per size, as a table and a plot
-// (seed 002's figure 4, carried past L = 8).
+// (seed 002's figure 4, carried past L = 8). Under mpirun the models are spread over the ranks
+// (host/cli/ranks.hpp); the table is the same.
 #include <cmath>
+#include <memory>
 #include <numeric>
 
 #include "host/check.hpp"
 #include "host/cli/cli.hpp"
+#include "host/cli/ranks.hpp"
 
 namespace rbm::cli {
 namespace {
@@ -64,52 +67,140 @@ Stats stats(const std::vector<double>& values) {
   return s;
 }
 
+/// One model of the sweep: its hidden size and seed (task t = size index · seeds + seed).
+struct SeedResult {
+  double train_ll = NAN, test_ll = NAN;
+  bool diverged = false;
+  double train_seconds = 0, eval_seconds = 0;  ///< its share of its group's training, its own
+  std::vector<double> row() const {
+    return {train_ll, test_ll, diverged ? 1.0 : 0.0, train_seconds, eval_seconds};
+  }
+  static SeedResult of(const std::vector<double>& r) {
+    return {r.at(0), r.at(1), r.at(2) != 0, r.at(3), r.at(4)};
+  }
+};
+
+struct SweepData {
+  Dataset train;
+  DataHandle train_handle, test_handle;
+  bool has_test = false;
+};
+
+/// Trains and scores tasks (ascending), the seeds of one size in one Engine::train call, as a
+/// single process always does; progress(fraction of the tasks) after every epoch.
+std::vector<SeedResult> run_tasks(const SweepCommand& o,
+                                  const RunConfig& config,
+                                  const std::vector<int>& sizes,
+                                  Engine& engine,
+                                  const SweepData& d,
+                                  const std::vector<std::size_t>& tasks,
+                                  const std::function<bool(double)>& progress) {
+  std::vector<SeedResult> results(tasks.size());
+  for (std::size_t first = 0; first < tasks.size();) {
+    const std::size_t size_index = tasks[first] / o.seeds;
+    std::size_t last = first;
+    while (last < tasks.size() && tasks[last] / o.seeds == size_index) ++last;
+    const int hidden = sizes[size_index];
+    const auto group_start = Clock::now();
+    std::vector<Model> models;
+    std::vector<TrainConfig> configs;
+    for (std::size_t k = first; k < last; ++k) {
+      TrainConfig c = config.train;
+      c.seed = config.train.seed + tasks[k] % o.seeds;
+      configs.push_back(c);
+      models.push_back(init_model(d.train, hidden, c));
+    }
+    rbm::TrainOptions options;
+    options.drop_diverged = true;
+    bool stopped = false;
+    options.on_epoch = [&](const std::vector<EpochMetrics>& metrics) {
+      for (const EpochMetrics& m : metrics)
+        if (m.diverged) results[first + m.model].diverged = true;
+      const double epochs = std::max(1, config.train.epochs);
+      stopped = !progress((first + (last - first) * metrics.front().epoch / epochs) / tasks.size());
+      return !stopped;
+    };
+    const std::vector<Model> trained = engine.train(models, configs, d.train_handle, options);
+    if (ranks::interrupted()) throw Cancelled("interrupted (SIGINT or SIGTERM)");
+    if (stopped) throw Cancelled("sweep stopped during training");
+    const double train_share = seconds_since(group_start) / (last - first);
+    LogZOptions logz;
+    logz.max_log2_states = o.max_log2_states;
+    for (std::size_t k = first; k < last; ++k) {
+      SeedResult& r = results[k];
+      r.train_seconds = train_share;
+      if (r.diverged) continue;
+      const auto eval_start = Clock::now();
+      const Model& model = trained[k - first];
+      const double log_z = engine.log_z(model, logz).log_z;
+      r.train_ll = engine.mean_log_likelihood(model, d.train_handle, log_z);
+      if (d.has_test) r.test_ll = engine.mean_log_likelihood(model, d.test_handle, log_z);
+      r.eval_seconds = seconds_since(eval_start);
+    }
+    first = last;
+  }
+  return results;
+}
+
 int run(const SweepCommand& o) {
   const auto start = Clock::now();
   RunConfig config = o.run.resolve();
   if (config.data.empty()) throw InvalidArgument("no data: give --data SPEC or a config file");
   RBM_EXPECTS(o.seeds >= 1, "--seeds must be >= 1, got ", o.seeds);
   const std::vector<int> sizes = parse_sizes(o.sizes);
-  const Dataset train = load_dataset(config.data);
-  Engine engine = make_engine(o.common);
-  const DataHandle train_handle = engine.upload(train);
-  DataHandle test_handle;
-  if (!o.test.empty()) test_handle = engine.upload(load_dataset(o.test));
+  SweepData d;
+  std::unique_ptr<Engine> engine;
+  ranks::together([&] {
+    d.train = load_dataset(config.data);
+    engine = std::make_unique<Engine>(ranks::make_engine(o.common));
+    d.train_handle = engine->upload(d.train);
+    d.has_test = !o.test.empty();
+    if (d.has_test) d.test_handle = engine->upload(load_dataset(o.test));
+  });
+  // Under mpirun every model is a task of its own, spread over the ranks by cost; one process
+  // trains size after size and prints each row as it is done.
+  std::vector<SeedResult> spread;
+  if (ranks::size() > 1) {
+    std::vector<double> costs;
+    for (int hidden : sizes)
+      costs.insert(costs.end(), o.seeds, ranks::model_cost(config.train, d.train, hidden));
+    for (const auto& row : ranks::map_tasks(costs, [&](const std::vector<std::size_t>&tasks,
+                                                       const std::function<bool(double)>&progress) {
+           std::vector<std::vector<double>> rows;
+           for (const SeedResult& r : run_tasks(o, config, sizes, *engine, d, tasks, progress))
+             rows.push_back(r.row());
+           return rows;
+         }))
+      spread.push_back(SeedResult::of(row));
+    if (!ranks::root()) return 0;
+  }
+
   std::vector<json> rows;
   Series train_series, test_series;
   train_series.label = "training data";
   test_series.label = "test data";
   train_series.markers = test_series.markers = true;
-  for (int hidden : sizes) {
-    const auto size_start = Clock::now();
-    std::vector<Model> models;
-    std::vector<TrainConfig> configs;
-    for (int s = 0; s < o.seeds; ++s) {
-      TrainConfig c = config.train;
-      c.seed = config.train.seed + s;
-      configs.push_back(c);
-      models.push_back(init_model(train, hidden, c));
+  for (std::size_t size_index = 0; size_index < sizes.size(); ++size_index) {
+    const int hidden = sizes[size_index];
+    std::vector<SeedResult> seeds;
+    if (ranks::size() > 1) {
+      seeds.assign(spread.begin() + size_index * o.seeds,
+                   spread.begin() + (size_index + 1) * o.seeds);
+    } else {
+      std::vector<std::size_t> tasks;
+      for (int s = 0; s < o.seeds; ++s) tasks.push_back(size_index * o.seeds + s);
+      seeds = run_tasks(o, config, sizes, *engine, d, tasks, [](double) { return true; });
     }
-    rbm::TrainOptions options;
-    options.drop_diverged = true;
-    std::vector<bool> diverged(o.seeds, false);
-    options.on_epoch = [&](const std::vector<EpochMetrics>& metrics) {
-      for (const EpochMetrics& m : metrics)
-        if (m.diverged) diverged[m.model] = true;
-      return true;
-    };
-    const std::vector<Model> trained = engine.train(models, configs, train_handle, options);
-    const double train_seconds = seconds_since(size_start);
     std::vector<double> train_ll, test_ll;
-    LogZOptions logz;
-    logz.max_log2_states = o.max_log2_states;
-    const auto eval_start = Clock::now();
-    for (int s = 0; s < o.seeds; ++s) {
-      if (diverged[s]) continue;
-      const double log_z = engine.log_z(trained[s], logz).log_z;
-      train_ll.push_back(engine.mean_log_likelihood(trained[s], train_handle, log_z));
-      if (!o.test.empty())
-        test_ll.push_back(engine.mean_log_likelihood(trained[s], test_handle, log_z));
+    double train_seconds = 0, eval_seconds = 0;
+    int diverged = 0;
+    for (const SeedResult& r : seeds) {
+      train_seconds += r.train_seconds;
+      eval_seconds += r.eval_seconds;
+      diverged += r.diverged;
+      if (r.diverged) continue;
+      train_ll.push_back(r.train_ll);
+      if (d.has_test) test_ll.push_back(r.test_ll);
     }
     const Stats tr = stats(train_ll), te = stats(test_ll);
     json row = {{"event", "size"},
@@ -118,9 +209,9 @@ int run(const SweepCommand& o) {
                 {"train_ll_mean", tr.mean},
                 {"train_ll_std", tr.std},
                 {"train_seconds", train_seconds},
-                {"eval_seconds", seconds_since(eval_start)},
-                {"diverged", static_cast<int>(std::count(diverged.begin(), diverged.end(), true))}};
-    if (!o.test.empty()) {
+                {"eval_seconds", eval_seconds},
+                {"diverged", diverged}};
+    if (d.has_test) {
       row["test_ll_mean"] = te.mean;
       row["test_ll_std"] = te.std;
     }
@@ -139,8 +230,8 @@ int run(const SweepCommand& o) {
           format("L = %3d: train %.3f ± %.3f%s  (%d seeds, training %.1f s, log Z and "
                  "likelihoods %.1f s)",
                  hidden, tr.mean, tr.std,
-                 o.test.empty() ? "" : format("  test %.3f ± %.3f", te.mean, te.std).c_str(),
-                 o.seeds, train_seconds, row["eval_seconds"].get<double>()));
+                 d.has_test ? format("  test %.3f ± %.3f", te.mean, te.std).c_str() : "", o.seeds,
+                 train_seconds, eval_seconds));
   }
   write_numbers(stem_of(o.png), rows, o.csv);
   if (plots_available()) {
@@ -155,7 +246,8 @@ int run(const SweepCommand& o) {
   } else {
     note("plots are not built (PLplot missing): wrote the numbers only");
   }
-  note(format("sweep done in %.1f s", seconds_since(start)));
+  note(format("sweep done in %.1f s%s", seconds_since(start),
+              ranks::size() > 1 ? format(" on %d ranks", ranks::size()).c_str() : ""));
   return 0;
 }
 
@@ -177,6 +269,7 @@ Runner add_sweep(CLI::App& app) {
   cmd->add_option("--max-log2-states", o->max_log2_states,
                   "refuse sizes whose exact log Z needs more than 2^N states")
       ->capture_default_str();
+  ranks::add_options(cmd);
   return [cmd, o] { return cmd->parsed() ? run(*o) : -1; };
 }
 

@@ -30,6 +30,9 @@ RBM_EXPORT const char* to_string(BackendKind kind);
 RBM_EXPORT BackendKind parse_backend_kind(const std::string& text);
 /// True when this build has the CUDA backend and a usable device is present. Never throws.
 RBM_EXPORT bool cuda_available();
+/// The usable CUDA devices (EngineOptions::cuda_device < this); 0 in a CPU-only build. Never
+/// throws.
+RBM_EXPORT int cuda_device_count();
 
 struct EngineOptions {
   int cuda_device = 0;
