@@ -34,3 +34,10 @@ if [ -n "$rbm_missing" ]; then
   rbm_apt_install --no-install-recommends $rbm_missing ||
     echo "rbm: could not install$rbm_missing; building without plots"
 fi
+# Optional: Open MPI for rbm_mpi and `mpirun rbm ...` (RBM_WITH_MPI=AUTO builds without it).
+rbm_missing="$(rbm_missing_packages libopenmpi-dev openmpi-bin)"
+if [ -n "$rbm_missing" ]; then
+  echo "rbm: installing optional Debian packages (MPI):$rbm_missing"
+  rbm_apt_install --no-install-recommends $rbm_missing ||
+    echo "rbm: could not install$rbm_missing; building without MPI"
+fi

@@ -94,6 +94,22 @@ TEST_F(CudaLogZ, RepeatRunsAreBitIdentical) {
   for (int run = 0; run < 3; ++run) EXPECT_EQ(gpu.log_z(model).log_z, first) << "run " << run;
 }
 
+// What MPI ranks (one GPU each) do: ranges of prefix tiles enumerated apart combine to the
+// single call's value bit for bit, whatever the ranges (the device's chunks do not matter).
+TEST_F(CudaLogZ, PartsCombineBitForBit) {
+  const Model model = random_model({"parts", 784, 22, 1.0, 1.0, 0, 302});  // 64 tiles
+  Engine gpu(BackendKind::cuda);
+  const double whole = gpu.log_z(model).log_z;
+  const std::uint64_t units = gpu.log_z_units(model);
+  ASSERT_EQ(units, 64u);
+  for (std::uint64_t ranks : {2, 3, 7}) {
+    std::vector<LogZPart> parts;
+    for (std::uint64_t r = 0; r < ranks; ++r)
+      parts.push_back(gpu.log_z_part(model, r * units / ranks, (r + 1) * units / ranks));
+    EXPECT_EQ(combine_log_z_parts(parts).log_z, whole) << ranks << " parts";
+  }
+}
+
 // L = 28 at D = 784 needs several chunks on any device (the chunk tables are bounded), so
 // progress is reported more than once; no CPU reference at this size.
 TEST_F(CudaLogZ, ProgressIsMonotoneAndCancellationThrows) {

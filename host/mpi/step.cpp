@@ -193,7 +193,16 @@ std::string Step::finish_root(const Outcome& mine, const Combine& combine) {
       if (!reported_[r]) c_.expect_alive(r);
     if (!stopping_ && seconds_since(last_call) >= kProgressEvery) {
       last_call = Clock::now();
-      call_progress(whole_fraction());
+      try {  // what the callback throws must not skip the verdict the others wait for
+        call_progress(whole_fraction());
+      } catch (const Cancelled& e) {
+        cancelled_here_ = true;
+        cancel_message_ = e.what();
+        stop_all();
+      } catch (const std::exception& e) {
+        outcomes_[0] = Outcome{kError, e.what()};
+        stop_all();
+      }
     }
     pause(wait);
   }
@@ -213,7 +222,8 @@ std::string Step::finish_root(const Outcome& mine, const Combine& combine) {
   } else if (cancelled >= 0) {
     bytes = refusal(Verdict::cancelled, cancelled, outcomes_[cancelled].bytes);
   } else if (cancelled_here_) {
-    bytes = refusal(Verdict::cancelled, 0, "cancelled");
+    bytes = refusal(Verdict::cancelled, 0,
+                    cancel_message_.empty() ? std::string("cancelled") : cancel_message_);
   } else {
     try {
       std::vector<std::string> results(c_.size);

@@ -151,7 +151,8 @@ class Step {
   std::vector<Outcome> outcomes_;
   std::vector<char> stop_sent_;
   bool stopping_ = false, stopped_by_others_ = false, cancelled_here_ = false;
-  double progress_value_ = 0;  ///< the buffer of the pending progress send
+  std::string cancel_message_;  ///< rank 0: what its callback threw while it waited
+  double progress_value_ = 0;   ///< the buffer of the pending progress send
   MPI_Request progress_request_ = MPI_REQUEST_NULL;
   Clock::time_point last_progress_sent_{};
 };

@@ -49,9 +49,10 @@ class MpiCli : public ::testing::Test {
                                            : std::string();
     const std::string out = temp_.file("stdout"), err = temp_.file("stderr");
     // Open MPI refuses root (containers, CI) unless told twice; other MPIs ignore these.
-    const std::string command = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + env +
-                                " " + launcher + RBM_CLI_PATH + " " + args + " > " + out + " 2> " +
-                                err;
+    // RBM_MPI_RUN_ENV: the sanitizer build's settings (tests/CMakeLists.txt).
+    const std::string command = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+                                std::string(RBM_MPI_RUN_ENV) + " " + env + " " + launcher +
+                                RBM_CLI_PATH + " " + args + " > " + out + " 2> " + err;
     const auto start = std::chrono::steady_clock::now();
     const int raw = std::system(command.c_str());
     JobRun r;
