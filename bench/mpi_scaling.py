@@ -5,9 +5,10 @@ For each L, a 784 x L model is trained for one epoch on 2000 MNIST images (weigh
 model, not noise), then `rbm logz` runs, interleaved and --repeat times over:
   one process with 1 thread, one process with all cores' threads, and
   `mpirun -np R` (R = 2 .. --ranks) with 1 thread per rank.
-Each line carries `seconds` (rbm's own wall time of the enumeration, the JSON's `seconds`) and
-`wall` (the whole command, mpirun's start and end included), the log Z printed (bit-equal
-across the runs or the script fails) and the pairs per second.
+Each line carries `seconds` (rbm's own wall time of the enumeration, the JSON's `seconds`),
+`wall` (the whole command, mpirun's start and end included), `cpu_seconds` (user + system time
+of all its processes: the work, which does not depend on other load on the machine), the log Z
+printed (bit-equal across the runs or the script fails) and the pairs per second.
 
   python3 bench/mpi_scaling.py --rbm build/rbm --L 22,24 --repeat 3 > bench/results/DATE-mpi.jsonl
 """
@@ -16,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -23,13 +25,17 @@ import time
 
 
 def run(command, env):
+    """The command's last JSON line, its wall time and the CPU seconds of all its processes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         sys.exit("failed (%d): %s\n%s" % (done.returncode, " ".join(command), done.stderr))
     records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    return records[-1], wall
+    return records[-1], wall, cpu
 
 
 def main():
@@ -63,7 +69,7 @@ def main():
             first = None
             for repeat in range(args.repeat):
                 for name, ranks, threads, command in setups:
-                    record, wall = run(command, env)
+                    record, wall, cpu = run(command, env)
                     if first is None:
                         first = record["log_z"]
                     elif record["log_z"] != first:
@@ -71,7 +77,7 @@ def main():
                     print(json.dumps({
                         "task": "mpi_logz", "setup": name, "D": 784, "L": L, "ranks": ranks,
                         "threads_per_rank": threads, "repeat": repeat,
-                        "seconds": record["seconds"], "wall": wall,
+                        "seconds": record["seconds"], "wall": wall, "cpu_seconds": cpu,
                         "pairs": record["pairs"], "pairs_per_s": record["pairs"] / record["seconds"],
                         "log_z": record["log_z"], "machine": machine, "date": date}), flush=True)
 
