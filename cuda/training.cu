@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "cuda/chains.cuh"
 #include "cuda/gibbs.cuh"
 #include "cuda/graphs.cuh"
 #include "cuda/operations.cuh"
@@ -53,6 +54,13 @@ struct CudaTrainingState final : detail::TrainingState {
   std::vector<double> recon_host;
   std::vector<unsigned int> unhealthy_host;
   std::vector<std::string> provenance;  ///< [M]: snapshots return the models as they came in
+  /// Tempering (setup.tempering_ladder not empty): the chains' T levels, [M][R·T] rows, with
+  /// their sweep buffers, the ladder [T] and the zero base-rate model.
+  int levels = 0;  ///< T, 0 without tempering
+  DeviceBuffer<float> tempered, tempered_gh, tempered_h, tempered_gv, ladder, zeros;
+
+  /// The stored PCD chains: all ladder rows with tempering, else X.
+  DeviceBuffer<float>& stored_chains() { return levels > 0 ? tempered : x; }
 };
 
 /// Where V0 comes from: the epoch's permutation of the resident data (training), or nowhere
@@ -99,6 +107,13 @@ void allocate(CudaTrainingState& st) {
   st.cursor.resize(1);
   st.unhealthy.resize(M);
   st.perm.resize(M * st.data->n_samples);
+  if (st.levels > 0) {
+    const std::size_t rows = R * st.levels;
+    for (auto* buffer : {&st.tempered, &st.tempered_gv}) buffer->resize(M * rows * D);
+    for (auto* buffer : {&st.tempered_gh, &st.tempered_h}) buffer->resize(M * rows * L);
+    st.zeros.resize(M * std::max(D, L));
+    RBM_CUDA_CHECK(cudaMemset(st.zeros.data(), 0, st.zeros.size() * sizeof(float)));
+  }
   st.shuffler = std::make_unique<Shuffler>(st.data->n_samples, static_cast<int>(M));
 }
 
@@ -143,6 +158,63 @@ void copy_optimizer_state(CudaTrainingState& st,
           to_device ? device : host.data() + k * P, to_device ? host.data() + k * P : device,
           P * sizeof(float), to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, stream));
     }
+}
+
+/// The tempering negative phase (contract "Tempering"): k rounds over all R·T ladder rows,
+/// then X = the top level's rows and Mh = mean_h(X·W + c). Returns the step's uniform count.
+std::uint64_t record_tempering(Context& ctx, CudaTrainingState& st, int k) {
+  cudaStream_t stream = ctx.stream();
+  const TrainSetup& s = st.setup;
+  const int M = s.n_models, D = s.n_visible, L = s.n_hidden, T = st.levels;
+  const int C = st.chain_rows, rows = C * T;
+  const long long DL = static_cast<long long>(D) * L;
+  ChainArgs a;
+  a.M = M;
+  a.C = rows;
+  a.D = D;
+  a.L = L;
+  a.visible_type = s.visible_type;
+  a.hidden_type = s.hidden_type;
+  a.w = st.params.w.data();
+  a.b = st.params.b.data();
+  a.c = st.params.c.data();
+  a.base_b = a.base_c = a.zeros = st.zeros.data();
+  a.seeds = st.seeds.data();
+  a.stream = detail::RandomStream::gibbs;
+  a.swap_stream = detail::RandomStream::temper;
+  a.x = st.tempered.data();
+  a.g_h = st.tempered_gh.data();
+  a.h = st.tempered_h.data();
+  a.g_v = st.tempered_gv.data();
+  a.cursor = st.cursor.data();
+  a.per_round = static_cast<std::uint64_t>(rows) * (L + D);
+  const BetaOf beta_of{st.ladder.data(), T, 1.0f};
+  const long long rows_d = static_cast<long long>(rows) * D,
+                  rows_l = static_cast<long long>(rows) * L;
+  for (int t = 1; t <= k; ++t) {
+    const std::uint64_t first = static_cast<std::uint64_t>(t - 1) * a.per_round;
+    gemm_xw(ctx, rows, L, D, a.x, a.w, a.g_h, {rows_d, DL, rows_l}, M);
+    launch_swaps(a, st.ladder.data(), T, t - 1, nullptr, nullptr, stream);
+    launch_chain_layer(a, beta_of, false, first, stream);
+    gemm_xwt(ctx, rows, D, L, a.h, a.w, a.g_v, {rows_l, DL, rows_d}, M);
+    launch_chain_layer(a, beta_of, true, first + static_cast<std::uint64_t>(rows_l), stream);
+  }
+  // X = every T-th row (the β = 1 level): one strided copy across all models' rows.
+  RBM_CUDA_CHECK(cudaMemcpy2DAsync(
+      st.x.data(), D * sizeof(float), st.tempered.data() + static_cast<std::size_t>(T - 1) * D,
+      static_cast<std::size_t>(T) * D * sizeof(float), D * sizeof(float),
+      static_cast<std::size_t>(M) * C, cudaMemcpyDeviceToDevice, stream));
+  const long long CD = static_cast<long long>(C) * D, CL = static_cast<long long>(C) * L;
+  gemm_xw(ctx, C, L, D, st.x.data(), a.w, st.mh.data(), {CD, DL, CL}, M);
+  LayerArgs mean;
+  mean.type = s.hidden_type;
+  mean.field = st.mh.data();
+  mean.bias = a.c;
+  mean.bias_stride = static_cast<std::size_t>(L);
+  mean.rows = C;
+  mean.cols = L;
+  launch_layer(mean, M, stream);
+  return static_cast<std::uint64_t>(k) * a.per_round;
 }
 
 /// Enqueues one step (contract steps 1–6) of shape (B, k) for all models of the group.
@@ -197,7 +269,16 @@ void record_step(Context& ctx,
 
   // 1–2. Positive phase; the negative chain's first hidden sample (uniforms h0 at base 0).
   gemm_xw(ctx, B, L, D, st.v0.data(), w, st.m0.data(), {BD, DL, BL}, M);
-  if (!s.persistent) {
+  std::uint64_t step_uniforms = static_cast<std::uint64_t>(k) * static_cast<std::uint64_t>(RL + RD);
+  if (st.levels > 0) {
+    RBM_EXPECTS(explicit_uniforms == nullptr, "tempering draws its own uniforms");
+    layer(s.hidden_type, st.m0.data(), c, B, L, nullptr, 0, nullptr);
+    if (partials) {
+      gemm_xwt(ctx, B, D, L, st.m0.data(), w, st.recon.data(), {BL, DL, BD}, M);
+      layer(s.visible_type, st.recon.data(), b, B, D, nullptr, 0, st.v0.data());
+    }
+    step_uniforms = record_tempering(ctx, st, k);
+  } else if (!s.persistent) {
     layer(s.hidden_type, st.m0.data(), c, B, L, st.h.data(), 0, nullptr);
   } else {
     layer(s.hidden_type, st.m0.data(), c, B, L, nullptr, 0, nullptr);
@@ -209,7 +290,7 @@ void record_step(Context& ctx,
     }
   }
   // 3. k block-Gibbs steps; uniforms v_t then h_t after h0, per the contract's layout.
-  for (int t = 1; t <= k; ++t) {
+  for (int t = 1; t <= k && st.levels == 0; ++t) {
     const std::uint64_t visible_base = RL + static_cast<std::uint64_t>(t - 1) * (RL + RD);
     gemm_xwt(ctx, R, D, L, st.h.data(), w, st.mv.data(), {RL, DL, RD}, M);
     const bool recon_here = t == 1 && !s.persistent && partials;
@@ -259,7 +340,7 @@ void record_step(Context& ctx,
     args.recon_sum = st.recon_sum.data();
   }
   args.cursor = st.cursor.data();
-  args.step_uniforms = static_cast<std::uint64_t>(k) * static_cast<std::uint64_t>(RL + RD);
+  args.step_uniforms = step_uniforms;
   launch_statistics(args, M, stream);
   if (s.centering) {
     launch_center_weights(args, M, stream);
@@ -281,7 +362,9 @@ std::unique_ptr<CudaTrainingState> make_state(Context& ctx,
   st->setup = setup;
   st->data = &data;
   st->chain_rows = setup.persistent ? setup.chain_rows : setup.max_batch_size;
+  st->levels = static_cast<int>(setup.tempering_ladder.size());
   allocate(*st);
+  if (st->levels > 0) st->ladder.copy_from_host(setup.tempering_ladder, stream);
   std::vector<const Model*> models;
   for (const Model& model : initial.models) {
     models.push_back(&model);
@@ -300,7 +383,9 @@ std::unique_ptr<CudaTrainingState> make_state(Context& ctx,
     lambda.push_back(&s.hidden_offsets);
   }
   const std::size_t D = setup.n_visible, L = setup.n_hidden;
-  if (setup.persistent) upload_per_model(chains, st->chain_rows * D, st->x, stream);
+  if (setup.persistent)
+    upload_per_model(chains, st->chain_rows * std::max(st->levels, 1) * D, st->stored_chains(),
+                     stream);
   if (setup.sparsity) upload_per_model(sparsity, L, st->sparsity, stream);
   if (setup.centering) {
     upload_per_model(mu, D, st->visible_offsets, stream);
@@ -433,7 +518,9 @@ TrainingSnapshot snapshot(Context& ctx, detail::TrainingState& base, bool epoch_
       mu.push_back(&state.visible_offsets);
       lambda.push_back(&state.hidden_offsets);
     }
-    if (s.persistent) download_per_model(st.x, st.chain_rows * D, chains, stream);
+    if (s.persistent)
+      download_per_model(st.stored_chains(), st.chain_rows * std::max(st.levels, 1) * D, chains,
+                         stream);
     if (s.sparsity) download_per_model(st.sparsity, L, sparsity, stream);
     if (s.centering) {
       download_per_model(st.visible_offsets, D, mu, stream);

@@ -31,6 +31,13 @@
 //     Centering offsets then move: μ ← moving_average(μ, colmean(V0), ν),
 //     λ ← moving_average(λ, colmean(M0), ν).
 //  6. PCD: chains = X.
+//  Tempering (PCD with a ladder β_0 < … < β_{T−1} = 1): the stored chains are C·T rows, chain c
+//  at level β_{c mod T}, and steps 2–3 are k tempering rounds of the chains contract below over
+//  all C·T rows (between the zero base-rate model and the model; swap uniforms from
+//  random_uniform(s, temper, 2, round·C·T + c), `round` = the step's uniform offset / (C·T·(L+D))
+//  + t − 1; sweep uniforms are the step's own, per round h [C·T][L] then v [C·T][D]). Then
+//  X = the C rows at level T − 1 and Mh = mean_h(X W + c); step 4 uses R = C; step 6 stores all
+//  C·T rows. Its reconstruction error is PCD's.
 //  Reconstruction error of the step: CD: mean over [B][D] of (V0 − mean_v(H₀ Wᵀ + b))², i.e. the
 //  t = 1 visible means (free, already computed). PCD (whose visible means belong to the chains):
 //  mean over [B][D] of (V0 − mean_v(M0 Wᵀ + b))².
@@ -96,7 +103,10 @@ struct TrainSetup {
   int n_models = 0, n_visible = 0, n_hidden = 0;
   UnitType visible_type = UnitType::bernoulli, hidden_type = UnitType::bernoulli;
   bool persistent = false;
-  int chain_rows = 0;      ///< R for PCD
+  int chain_rows = 0;  ///< R for PCD
+  /// PCD with tempering: the ladder's inverse temperatures [levels] ascending to 1; empty = plain
+  /// PCD. The stored chains are then chain_rows · levels rows.
+  std::vector<float> tempering_ladder;
   int max_batch_size = 0;  ///< the largest B of the run
   int max_cd_steps = 0;    ///< the largest k of the run
   Optimizer optimizer = Optimizer::momentum;

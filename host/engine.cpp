@@ -244,7 +244,8 @@ std::vector<LogZResult> Engine::log_z(const std::vector<Model>& models,
               first.n_hidden, " model needs 2^", log2_states, " = ", std::ldexp(1.0, log2_states),
               " states x ", std::max(first.n_visible, first.n_hidden), " units; the limit is 2^",
               options.max_log2_states,
-              " states (raise LogZOptions::max_log2_states / --max-log2-states)");
+              " states (raise LogZOptions::max_log2_states / --max-log2-states, or estimate "
+              "log Z by annealed importance sampling: Engine::ais_log_z / --method ais)");
   std::vector<detail::EnumerationModel> reduced;
   for (const Model& model : models) reduced.push_back(detail::enumeration_model(model));
   return backend_->log_z(reduced, options);

@@ -217,6 +217,14 @@ void validate(const TrainConfig& c) {
   range(c.cd_steps, "cd_steps", 0.5, 1e6, false);
   range(c.batch_size, "batch_size", 0.5, 2147483647.0, false);
   RBM_EXPECTS(c.n_chains >= 0, "n_chains must be >= 0, got ", c.n_chains);
+  RBM_EXPECTS(c.tempering_replicas >= 0 && c.tempering_replicas <= 1000,
+              "tempering_replicas must be in [0, 1000], got ", c.tempering_replicas);
+  RBM_EXPECTS(c.tempering_replicas == 0 || c.persistent, "parallel tempering (tempering_replicas ",
+              c.tempering_replicas,
+              ") is a persistent negative phase: it needs persistent = true (--pcd / --pt)");
+  RBM_EXPECTS(
+      std::isfinite(c.tempering_min_beta) && c.tempering_min_beta > 0 && c.tempering_min_beta < 1,
+      "tempering_min_beta must be in (0, 1), got ", c.tempering_min_beta);
   RBM_EXPECTS(
       c.learning_rate.min_over(epochs) > 0 && std::isfinite(c.learning_rate.max_over(epochs)),
       "learning_rate must be a positive number, got ", c.learning_rate.to_string());
@@ -251,6 +259,8 @@ std::string to_json(const TrainConfig& c) {
   const nlohmann::json j = {{"cd_steps", c.cd_steps.to_string()},
                             {"persistent", c.persistent},
                             {"n_chains", c.n_chains},
+                            {"tempering_replicas", c.tempering_replicas},
+                            {"tempering_min_beta", readable(c.tempering_min_beta)},
                             {"batch_size", c.batch_size.to_string()},
                             {"epochs", c.epochs},
                             {"optimizer", to_string(c.optimizer)},
@@ -297,16 +307,34 @@ TrainConfig train_config_from_json(const std::string& text) {
     RBM_THROW(InvalidArgument, "train config JSON is invalid: ", e.what());
   }
   RBM_EXPECTS(j.is_object(), "train config JSON must be an object, got: ", text.substr(0, 80));
-  static const std::set<std::string> known = {
-      "cd_steps",       "persistent",       "n_chains",
-      "batch_size",     "epochs",           "optimizer",
-      "learning_rate",  "momentum",         "rmsprop_alpha",
-      "adam_beta1",     "adam_beta2",       "epsilon",
-      "weight_decay",   "l1_weight_decay",  "sparsity_target",
-      "sparsity_cost",  "sparsity_decay",   "centering",
-      "centering_rate", "visible_type",     "hidden_type",
-      "seed",           "init_weight_std",  "init_visible_bias_from_data",
-      "use_tf32",       "max_abs_parameter"};
+  static const std::set<std::string> known = {"cd_steps",
+                                              "persistent",
+                                              "n_chains",
+                                              "tempering_replicas",
+                                              "tempering_min_beta",
+                                              "batch_size",
+                                              "epochs",
+                                              "optimizer",
+                                              "learning_rate",
+                                              "momentum",
+                                              "rmsprop_alpha",
+                                              "adam_beta1",
+                                              "adam_beta2",
+                                              "epsilon",
+                                              "weight_decay",
+                                              "l1_weight_decay",
+                                              "sparsity_target",
+                                              "sparsity_cost",
+                                              "sparsity_decay",
+                                              "centering",
+                                              "centering_rate",
+                                              "visible_type",
+                                              "hidden_type",
+                                              "seed",
+                                              "init_weight_std",
+                                              "init_visible_bias_from_data",
+                                              "use_tf32",
+                                              "max_abs_parameter"};
   for (const auto& item : j.items())
     RBM_EXPECTS(known.count(item.key()), "train config: unknown key '", item.key(), "'");
   try {
@@ -326,6 +354,8 @@ TrainConfig train_config_from_json(const std::string& text) {
     get_schedule("cd_steps", c.cd_steps);
     get("persistent", c.persistent);
     get("n_chains", c.n_chains);
+    get("tempering_replicas", c.tempering_replicas);
+    get("tempering_min_beta", c.tempering_min_beta);
     get_schedule("batch_size", c.batch_size);
     get("epochs", c.epochs);
     if (j.contains("optimizer"))

@@ -30,14 +30,16 @@ struct GroupKey {
   UnitType visible_type, hidden_type;
   bool persistent;
   int chains;
+  int levels;
+  float min_beta;
   Optimizer optimizer;
   bool centering, sparsity, tf32;
   int epochs;
   std::string batch_size, cd_steps;
 
   auto tied() const {
-    return std::tie(visible_type, hidden_type, persistent, chains, optimizer, centering, sparsity,
-                    tf32, epochs, batch_size, cd_steps);
+    return std::tie(visible_type, hidden_type, persistent, chains, levels, min_beta, optimizer,
+                    centering, sparsity, tf32, epochs, batch_size, cd_steps);
   }
   bool operator<(const GroupKey& o) const { return tied() < o.tied(); }
 };
@@ -47,6 +49,8 @@ GroupKey group_key(const Model& model, const TrainConfig& c) {
           model.hidden_type,
           c.persistent,
           c.persistent ? chain_rows(c) : 0,
+          c.tempering_replicas,
+          c.tempering_replicas > 1 ? c.tempering_min_beta : 0.0f,
           c.optimizer,
           c.centering,
           c.sparsity_cost > 0,
@@ -143,6 +147,11 @@ class Run {
     s.hidden_type = first.hidden_type;
     s.persistent = c.persistent;
     s.chain_rows = c.persistent ? chain_rows(c) : 0;
+    if (c.tempering_replicas > 0) {
+      const std::vector<double> betas =
+          tempering_betas({c.tempering_replicas, c.tempering_min_beta, {}, {}});
+      s.tempering_ladder.assign(betas.begin(), betas.end());
+    }
     s.max_batch_size = max_batch_size(c);
     s.max_cd_steps = max_cd_steps(c);
     s.optimizer = c.optimizer;
@@ -225,7 +234,11 @@ class Run {
                    " parameters that are non-finite or beyond ±", c.max_abs_parameter,
                    " after epoch ", epoch + 1, " (reconstruction error ", error, ", ",
                    to_string(c.optimizer), ", learning rate ", c.learning_rate.to_string(),
-                   c.persistent ? concat(", PCD with ", chain_rows(c), " chains") : "",
+                   c.persistent ? concat(", PCD with ", chain_rows(c), " chains",
+                                         tempering_levels(c) > 1
+                                             ? concat(" of ", tempering_levels(c), " levels")
+                                             : "")
+                                : "",
                    "); lower the learning rate or use a decaying schedule",
                    c.persistent ? ", or more chains" : ""),
             static_cast<int>(m), epoch + 1, std::move(last_good));
@@ -283,6 +296,10 @@ float hidden_offset_start(UnitType type, int n_hidden) {
 
 }  // namespace
 
+int tempering_levels(const TrainConfig& config) {
+  return std::max(1, config.tempering_replicas);
+}
+
 int chain_rows(const TrainConfig& config) {
   return config.n_chains > 0 ? config.n_chains : max_batch_size(config);
 }
@@ -300,7 +317,7 @@ TrainingCheckpoint initial_checkpoint(const std::vector<Model>& models,
     TrainingCheckpoint::ModelState s;
     s.optimizer.assign(optimizer_slots(c.optimizer) * (D * L + D + L), 0.0f);
     if (c.persistent) {  // chains = sample_v(b) with uniforms from the init stream, substream 1
-      s.chains.resize(static_cast<std::size_t>(chain_rows(c)) * D);
+      s.chains.resize(static_cast<std::size_t>(chain_rows(c)) * tempering_levels(c) * D);
       for (std::size_t e = 0; e < s.chains.size(); ++e) {
         const float p = units::on_probability(model.visible_type, model.visible_bias[e % D]);
         s.chains[e] =
@@ -339,7 +356,10 @@ void validate(const TrainingCheckpoint& c) {
     };
     expect_size(s.optimizer, optimizer_slots(config.optimizer) * (D * L + D + L),
                 "optimizer state");
-    expect_size(s.chains, config.persistent ? chain_rows(config) * D : 0, "PCD chains");
+    expect_size(
+        s.chains,
+        config.persistent ? std::size_t(chain_rows(config)) * tempering_levels(config) * D : 0,
+        "PCD chains");
     expect_size(s.sparsity, config.sparsity_cost > 0 ? L : 0, "sparsity estimate");
     expect_size(s.visible_offsets, config.centering ? D : 0, "visible offsets");
     expect_size(s.hidden_offsets, config.centering ? L : 0, "hidden offsets");

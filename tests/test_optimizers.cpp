@@ -386,6 +386,8 @@ TrainConfig unusual_config() {
   c.cd_steps = Schedule::step(1, 2, 3);
   c.persistent = true;
   c.n_chains = 7;
+  c.tempering_replicas = 5;
+  c.tempering_min_beta = 0.25f;
   c.batch_size = Schedule::linear(4, 12);
   c.epochs = 17;
   c.optimizer = Optimizer::adam;
@@ -412,7 +414,7 @@ TrainConfig unusual_config() {
   return c;
 }
 
-/// Field-by-field comparison of every TrainConfig field (26 of them; the JSON key count below
+/// Field-by-field comparison of every TrainConfig field (28 of them; the JSON key count below
 /// notices a new field this list lacks). Returns the names of the fields that differ.
 std::vector<std::string> differing_fields(const TrainConfig& a, const TrainConfig& b) {
   std::vector<std::string> out;
@@ -421,6 +423,8 @@ std::vector<std::string> differing_fields(const TrainConfig& a, const TrainConfi
   RBM_COMPARE(cd_steps);
   RBM_COMPARE(persistent);
   RBM_COMPARE(n_chains);
+  RBM_COMPARE(tempering_replicas);
+  RBM_COMPARE(tempering_min_beta);
   RBM_COMPARE(batch_size);
   RBM_COMPARE(epochs);
   RBM_COMPARE(optimizer);
@@ -447,7 +451,7 @@ std::vector<std::string> differing_fields(const TrainConfig& a, const TrainConfi
 #undef RBM_COMPARE
   return out;
 }
-constexpr std::size_t kTrainConfigFields = 26;
+constexpr std::size_t kTrainConfigFields = 28;
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;

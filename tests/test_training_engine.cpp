@@ -44,7 +44,17 @@ std::vector<TrainConfig> rich_configs() {
   b.l1_weight_decay = 0.0005f;
   b.hidden_type = UnitType::potts_off;
   b.seed = 12;
-  return {a, b};
+  TrainConfig c;  // parallel tempering as the negative phase
+  c.persistent = true;
+  c.n_chains = 4;
+  c.tempering_replicas = 3;
+  c.tempering_min_beta = 0.3f;
+  c.cd_steps = Schedule::step(1, 2, 3);
+  c.batch_size = 6;
+  c.epochs = 7;
+  c.learning_rate = 0.05;
+  c.seed = 13;
+  return {a, b, c};
 }
 
 std::vector<Model> initial_models(const Dataset& data, const std::vector<TrainConfig>& configs) {

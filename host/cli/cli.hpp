@@ -81,8 +81,11 @@ struct LikelihoodCli {
 /// data (short names and --bracket).
 enum class LikelihoodFlags { training, logz, data };
 void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags flags);
-/// A log-likelihood estimate as JSON fields: method, log_z, log_z_error (AIS), bracket (when
-/// computed).
+/// Exact log Z's figures as JSON fields: log_z, method, enumerated, log2_states, states,
+/// pairs, pairs_per_s, seconds.
+json logz_json(const LogZResult& r);
+/// A log-likelihood estimate as JSON fields: logz_json's (exact) or method, log_z, log_z_error
+/// (AIS), and the bracket when computed.
 json likelihood_json(const LikelihoodEstimate& e);
 /// A line of progress on stderr every few seconds, with an ETA, for LogZOptions and AisOptions.
 std::function<bool(double)> progress_printer(const std::string& what);

@@ -145,8 +145,23 @@ void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags
                         "AIS: also reverse AIS from this many data rows (the lower side)");
 }
 
+json logz_json(const LogZResult& r) {
+  return {{"log_z", r.log_z},
+          {"method", "exact"},
+          {"enumerated", r.enumerated_hidden ? "hidden" : "visible"},
+          {"log2_states", r.log2_states},
+          {"states", r.states},
+          {"pairs", r.pairs},
+          {"pairs_per_s", r.pairs_per_second()},
+          {"seconds", r.seconds}};
+}
+
 json likelihood_json(const LikelihoodEstimate& e) {
   json j = {{"method", rbm::to_string(e.method)}, {"log_z", e.log_z}};
+  if (e.method == LikelihoodMethod::exact) {
+    j = logz_json(e.exact);
+    j.erase("seconds");  // the whole evaluation's seconds are reported beside
+  }
   if (e.method == LikelihoodMethod::ais) j["log_z_error"] = e.log_z_error;
   if (e.has_bracket) {
     j["bracket_lower"] = e.bracket_lower;

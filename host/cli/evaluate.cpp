@@ -14,17 +14,6 @@ struct EvalCommand {
   LikelihoodCli likelihood;
 };
 
-json logz_json(const LogZResult& r) {
-  return {{"log_z", r.log_z},
-          {"method", "exact"},
-          {"enumerated", r.enumerated_hidden ? "hidden" : "visible"},
-          {"log2_states", r.log2_states},
-          {"states", r.states},
-          {"pairs", r.pairs},
-          {"pairs_per_s", r.pairs_per_second()},
-          {"seconds", r.seconds}};
-}
-
 std::string states_text(const LogZResult& r) {
   if (r.log2_states == std::floor(r.log2_states))
     return format("2^%d %s states", static_cast<int>(r.log2_states),
@@ -36,9 +25,12 @@ std::string model_prefix(std::size_t m, std::size_t count) {
   return count > 1 ? "model " + std::to_string(m) + ": " : std::string();
 }
 
+/// `logz` and `eval` enumerate unless told otherwise (--method ais|auto): their numbers are
+/// exact, or they refuse and say how to get an estimate.
 void add_model_options(CLI::App* cmd, EvalCommand& o) {
   cmd->add_option("--model", o.model, "model file")->required();
   o.likelihood.max_log2_states = LogZOptions{}.max_log2_states;
+  o.likelihood.method = "exact";
 }
 
 /// AIS log Z of every model, the base-rate model fitted to --data when given.

@@ -68,6 +68,16 @@ void add_run_config_options(CLI::App* cmd, RunConfigOptions& t) {
       },
       "persistent CD with k steps (or a schedule)");
   cd->excludes(pcd);
+  auto* pt = cmd->add_option_function<int>(
+      "--pt",
+      [&t](int replicas) {
+        t.overrides["tempering_replicas"] = replicas;
+        t.overrides["persistent"] = true;
+      },
+      "parallel tempering as PCD's negative phase: R levels per chain (k steps from --pcd)");
+  pt->excludes(cd);
+  add_key<float>(cmd, t, "--pt-min-beta", "tempering_min_beta",
+                 "parallel tempering: the hottest level's β (default 0.1)");
   add_key<int>(cmd, t, "--chains", "n_chains", "PCD chains (0 = the largest batch)");
   add_key<int>(cmd, t, "--epochs", "epochs", "epochs (default 10)");
   add_key<std::string>(cmd, t, "--batch", "batch_size",

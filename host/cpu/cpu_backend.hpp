@@ -96,7 +96,10 @@ struct ChainWorkspace {
   std::vector<float> g_h, h, g_v, sampled, zeros;
 };
 /// F_β of one chain from its state x [D] and weight product g = xW [L], in double.
-double chain_free_energy(const ChainLevel& level, UnitType hidden_type, const float* x, const float* g);
+double chain_free_energy(const ChainLevel& level,
+                         UnitType hidden_type,
+                         const float* x,
+                         const float* g);
 /// ws.g_h = x·W, the start of every sweep and free energy.
 void hidden_products(const ChainBlock& block, ChainWorkspace& ws);
 /// A sweep from ws.g_h, row c at levels[c mod R], with u = [rows][L] then [rows][D] uniforms.

@@ -230,6 +230,7 @@ std::vector<LikelihoodEstimate> Engine::log_likelihood(const std::vector<Model>&
     const std::vector<LogZResult> log_zs = log_z(models, options.exact);
     for (std::size_t m = 0; m < models.size(); ++m) {
       estimates[m].log_z = log_zs[m].log_z;
+      estimates[m].exact = log_zs[m];
       estimates[m].mean_log_likelihood = mean_log_likelihood(models[m], data, log_zs[m].log_z);
       estimates[m].seconds = seconds_since(start_time);
     }

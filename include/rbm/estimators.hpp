@@ -101,6 +101,7 @@ struct LikelihoodOptions {
 struct LikelihoodEstimate {
   LikelihoodMethod method = LikelihoodMethod::exact;  ///< exact or ais, never auto_
   double log_z = 0;
+  LogZResult exact;                ///< the enumeration's figures (method exact)
   double log_z_error = 0;          ///< AIS standard error of log Z (0 when exact)
   double mean_log_likelihood = 0;  ///< mean(−F(v)) − log Z (with AIS: the upper side, on average)
   /// Reverse AIS over bracket_rows rows (bracket_rows > 0 with AIS): the lower side and its

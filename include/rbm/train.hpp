@@ -74,9 +74,15 @@ RBM_EXPORT Optimizer parse_optimizer(const std::string& text);
 /// Everything a CD-k / PCD run needs (the recipe). Serialised into each model's provenance, so
 /// that a model file says how to make it again.
 struct RBM_EXPORT TrainConfig {
-  Schedule cd_steps = 1;      ///< k: Gibbs steps in the negative phase (may grow per epoch)
-  bool persistent = false;    ///< PCD: chains persist across mini-batches
-  int n_chains = 0;           ///< PCD chains; 0 = one per mini-batch row (the largest batch)
+  Schedule cd_steps = 1;    ///< k: Gibbs steps in the negative phase (may grow per epoch)
+  bool persistent = false;  ///< PCD: chains persist across mini-batches
+  int n_chains = 0;         ///< PCD chains; 0 = one per mini-batch row (the largest batch)
+  /// Parallel tempering as PCD's negative phase (Desjardins et al., AISTATS 2010): each of the
+  /// n_chains chains is a ladder of this many levels, β geometric from tempering_min_beta to 1,
+  /// whose β = 1 level gives the negative statistics. 0 = plain PCD (1, a one-level ladder,
+  /// draws the very chains of plain PCD through the tempering code).
+  int tempering_replicas = 0;
+  float tempering_min_beta = 0.1f;
   Schedule batch_size = 100;  ///< B (may grow per epoch: seed 002's N_ini → N_fin)
   int epochs = 10;
 
