@@ -1,0 +1,77 @@
+"""Restricted Boltzmann Machines with exact log-likelihood, on CPU and GPU.
+
+The C++ library's API (``rbm._rbm``, built with nanobind) and a scikit-learn estimator:
+
+>>> import rbm
+>>> engine = rbm.Engine("cpu")
+>>> data = rbm.load_dataset("bas:4")
+>>> config = rbm.TrainConfig(persistent=True, batch_size=10, epochs=200, optimizer="adam",
+...                          learning_rate=0.01)
+>>> model = engine.train(rbm.init_model(data, 16, config), config, data)
+>>> engine.mean_log_likelihood(model, data)      # exact: log Z by enumeration  # doctest: +SKIP
+
+``rbm.BernoulliRBM`` is a scikit-learn estimator (needs scikit-learn). Every error is an
+``rbm.Error``; its subclasses also derive from the built-in exception that fits (``rbm.InvalidArgument``
+is a ``ValueError``, ``rbm.IoError`` an ``OSError``, ...).
+"""
+from ._rbm import (
+    BarSeries,
+    Cancelled,
+    CudaError,
+    DataHandle,
+    Dataset,
+    Diverged,
+    Engine,
+    EpochMetrics,
+    Error,
+    Interrupted,
+    InvalidArgument,
+    InvalidType,
+    IoError,
+    LogZResult,
+    Model,
+    ModelState,
+    NotBuilt,
+    OutOfMemory,
+    ReferenceLine,
+    Schedule,
+    Series,
+    TrainConfig,
+    TrainingCheckpoint,
+    __version__,
+    cd_step_uniform_count,
+    cuda_available,
+    init_model,
+    load_checkpoint,
+    load_dataset,
+    load_model,
+    load_models,
+    make_bars_and_stripes,
+    make_glyph_digits,
+    plots_available,
+    save_checkpoint,
+    save_model,
+    write_bar_chart,
+    write_heatmap,
+    write_image_grid,
+    write_line_plot,
+)
+
+__all__ = [
+    "BarSeries", "BernoulliRBM", "Cancelled", "CudaError", "DataHandle", "Dataset", "Diverged",
+    "Engine", "EpochMetrics", "Error", "Interrupted", "InvalidArgument", "InvalidType", "IoError",
+    "LogZResult", "Model", "ModelState", "NotBuilt", "OutOfMemory", "ReferenceLine", "Schedule",
+    "Series", "TrainConfig", "TrainingCheckpoint", "__version__", "cd_step_uniform_count",
+    "cuda_available", "init_model", "load_checkpoint", "load_dataset", "load_model", "load_models",
+    "make_bars_and_stripes", "make_glyph_digits", "plots_available", "save_checkpoint",
+    "save_model", "write_bar_chart", "write_heatmap", "write_image_grid", "write_line_plot",
+]
+
+
+def __getattr__(name):
+    # The estimator needs scikit-learn, which `import rbm` alone does not.
+    if name == "BernoulliRBM":
+        from .estimator import BernoulliRBM
+
+        return BernoulliRBM
+    raise AttributeError(f"module 'rbm' has no attribute {name!r}")
