@@ -13,7 +13,7 @@ namespace rbm::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr unsigned kMaxBlocks = 4096;       // grid-stride loops beyond this
+constexpr unsigned kMaxBlocks = 4096;             // grid-stride loops beyond this
 constexpr std::size_t kRowsPerCountBlock = 1024;  // rows one thread counts in column_ones
 constexpr unsigned long long kNoBadValue = std::numeric_limits<unsigned long long>::max();
 
@@ -54,12 +54,14 @@ __global__ void column_ones_kernel(const std::uint8_t* __restrict__ bits,
 }
 
 template <typename T>
-void launch_convert(const DataView& view, CudaData& out, unsigned long long* first_bad,
+void launch_convert(const DataView& view,
+                    CudaData& out,
+                    unsigned long long* first_bad,
                     cudaStream_t stream) {
   const std::size_t count = out.values.size();
   const unsigned blocks = std::min(kMaxBlocks, ceil_div(count, kThreads));
   convert_bits_kernel<T><<<blocks, kThreads, 0, stream>>>(static_cast<const T*>(view.data), count,
-                                                         out.values.data(), first_bad);
+                                                          out.values.data(), first_bad);
   RBM_CUDA_CHECK_LAUNCH(stream);
 }
 
@@ -90,8 +92,8 @@ double element_at(const DataView& view, std::size_t index) {
 
 /// Throws InvalidArgument unless view.data is device (or managed) memory of the engine's device.
 void check_device_pointer(const Context& ctx, const DataView& view) {
-  RBM_EXPECTS(view.cuda_device == ctx.device(), detail::view_label(view), " is on cuda:",
-              view.cuda_device, " but this engine runs on cuda:", ctx.device());
+  RBM_EXPECTS(view.cuda_device == ctx.device(), detail::view_label(view),
+              " is on cuda:", view.cuda_device, " but this engine runs on cuda:", ctx.device());
   cudaPointerAttributes attributes{};
   const cudaError_t status = cudaPointerGetAttributes(&attributes, view.data);
   if (status != cudaSuccess) cudaGetLastError();
@@ -118,8 +120,7 @@ std::shared_ptr<const detail::ResidentData> upload_device(Context& ctx, const Da
   DeviceBuffer<unsigned long long> first_bad(1), ones(view.n_visible);
   RBM_CUDA_CHECK(cudaMemcpyAsync(first_bad.data(), &kNoBadValue, sizeof(kNoBadValue),
                                  cudaMemcpyHostToDevice, stream));
-  RBM_CUDA_CHECK(
-      cudaMemsetAsync(ones.data(), 0, ones.size() * sizeof(unsigned long long), stream));
+  RBM_CUDA_CHECK(cudaMemsetAsync(ones.data(), 0, ones.size() * sizeof(unsigned long long), stream));
   switch (view.type) {
     case ElementType::uint8:
       launch_convert<std::uint8_t>(view, *resident, first_bad.data(), stream);
@@ -141,7 +142,7 @@ std::shared_ptr<const detail::ResidentData> upload_device(Context& ctx, const Da
   RBM_EXPECTS(grid.y <= 65535, detail::view_label(view), ": ", view.n_samples,
               " rows are more than the CUDA upload counts (", 65535 * kRowsPerCountBlock, ")");
   column_ones_kernel<<<grid, kThreads, 0, stream>>>(resident->values.data(), view.n_samples,
-                                                   view.n_visible, ones.data());
+                                                    view.n_visible, ones.data());
   RBM_CUDA_CHECK_LAUNCH(stream);
 
   unsigned long long bad = kNoBadValue;
@@ -156,7 +157,8 @@ std::shared_ptr<const detail::ResidentData> upload_device(Context& ctx, const Da
               " is not 0 or 1 (data bits; threshold grey levels first, e.g. x > 0.5)");
   resident->bit_means.resize(view.n_visible);
   for (int i = 0; i < view.n_visible; ++i)
-    resident->bit_means[i] = static_cast<double>(host_ones[i]) / static_cast<double>(view.n_samples);
+    resident->bit_means[i] =
+        static_cast<double>(host_ones[i]) / static_cast<double>(view.n_samples);
   return resident;
 }
 

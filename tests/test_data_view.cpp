@@ -56,7 +56,8 @@ void expect_same_as_dataset(Engine& engine, const DataHandle& from_view, const D
   config.centering = true;
   const Model start = init_model(data, 8, config);
   EXPECT_EQ(engine.free_energy(start, from_view), engine.free_energy(start, reference));
-  EXPECT_TRUE(same_bits(engine.train(start, config, from_view), engine.train(start, config, reference)));
+  EXPECT_TRUE(
+      same_bits(engine.train(start, config, from_view), engine.train(start, config, reference)));
 }
 
 TEST(DataView, EveryElementTypeUploadsLikeTheDataset) {

@@ -158,8 +158,8 @@ std::shared_ptr<const ResidentData> CpuBackend::upload(const Dataset& data) {
 
 std::shared_ptr<const ResidentData> CpuBackend::upload_device(const DataView& view) {
   RBM_THROW(InvalidArgument, "the CPU backend cannot read CUDA device memory (",
-            view.name.empty() ? std::string("dataset") : "'" + view.name + "'", " is on cuda:",
-            view.cuda_device,
+            view.name.empty() ? std::string("dataset") : "'" + view.name + "'",
+            " is on cuda:", view.cuda_device,
             "): copy it to host memory first (e.g. tensor.cpu()) or use a CUDA engine");
 }
 

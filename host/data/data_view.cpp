@@ -83,8 +83,8 @@ void check_view_shape(const DataView& view) {
 Dataset dataset_from(const DataView& view) {
   using detail::copy_bits;
   detail::check_view_shape(view);
-  RBM_EXPECTS(view.cuda_device < 0, detail::view_label(view), " is in CUDA device memory (cuda:",
-              view.cuda_device, "), not host memory");
+  RBM_EXPECTS(view.cuda_device < 0, detail::view_label(view),
+              " is in CUDA device memory (cuda:", view.cuda_device, "), not host memory");
   Dataset data;
   data.n_samples = view.n_samples;
   data.n_visible = view.n_visible;

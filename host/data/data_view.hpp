@@ -2,7 +2,6 @@
 // the host conversion (dataset_from) and the CUDA backend's device upload share.
 #pragma once
 #include <cstddef>
-
 #include <string>
 
 #include "rbm/dataset.hpp"

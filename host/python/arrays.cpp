@@ -42,7 +42,8 @@ std::string dtype_text(dl::dtype t) {
 }
 
 bool on_host(const AnyArray& a) {
-  return a.device_type() == nb::device::cpu::value || a.device_type() == nb::device::cuda_host::value;
+  return a.device_type() == nb::device::cpu::value ||
+         a.device_type() == nb::device::cuda_host::value;
 }
 bool on_cuda(const AnyArray& a) {
   return a.device_type() == nb::device::cuda::value ||
@@ -152,8 +153,7 @@ std::string index_text(std::size_t e, const std::vector<long>& shape) {
     e /= static_cast<std::size_t>(shape[d]);
   }
   std::string text = "[";
-  for (std::size_t d = 0; d < index.size(); ++d)
-    text += (d ? ", " : "") + std::to_string(index[d]);
+  for (std::size_t d = 0; d < index.size(); ++d) text += (d ? ", " : "") + std::to_string(index[d]);
   return text + "]";
 }
 
@@ -161,8 +161,7 @@ std::string index_text(std::size_t e, const std::vector<long>& shape) {
 
 std::string shape_text(const AnyArray& a) {
   std::string text = "(";
-  for (std::size_t d = 0; d < a.ndim(); ++d)
-    text += (d ? ", " : "") + std::to_string(a.shape(d));
+  for (std::size_t d = 0; d < a.ndim(); ++d) text += (d ? ", " : "") + std::to_string(a.shape(d));
   return text + (a.ndim() == 1 ? ",)" : ")");
 }
 
@@ -224,7 +223,9 @@ AnyArray shaped_array(nb::handle value, const std::string& what, std::vector<lon
 }
 
 template <typename T>
-void expect_finite(const std::vector<T>& values, const std::string& what, const std::vector<long>& shape) {
+void expect_finite(const std::vector<T>& values,
+                   const std::string& what,
+                   const std::vector<long>& shape) {
   for (std::size_t e = 0; e < values.size(); ++e)
     if (!std::isfinite(values[e])) {
       std::ostringstream text;
@@ -235,7 +236,9 @@ void expect_finite(const std::vector<T>& values, const std::string& what, const 
 
 }  // namespace
 
-std::vector<float> read_floats(nb::handle value, const std::string& what, std::vector<long>& shape) {
+std::vector<float> read_floats(nb::handle value,
+                               const std::string& what,
+                               std::vector<long>& shape) {
   const AnyArray a = shaped_array(value, what, shape);
   std::vector<float> out(a.size());
   if (a.dtype() == nb::dtype<float>() && on_host(a) && c_contiguous(a)) {
@@ -255,7 +258,9 @@ std::vector<float> read_floats(nb::handle value, const std::string& what, std::v
   return out;
 }
 
-std::vector<double> read_doubles(nb::handle value, const std::string& what, std::vector<long>& shape) {
+std::vector<double> read_doubles(nb::handle value,
+                                 const std::string& what,
+                                 std::vector<long>& shape) {
   const AnyArray a = shaped_array(value, what, shape);
   std::vector<double> out = all_doubles(a, what);
   expect_finite(out, what, shape);

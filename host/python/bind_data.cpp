@@ -17,7 +17,9 @@ using BitsView = nb::ndarray<nb::numpy, const std::uint8_t>;
 using LabelsView = nb::ndarray<nb::numpy, const std::int32_t>;
 using ImageShape = std::optional<std::pair<int, int>>;
 
-Dataset make_dataset(nb::handle values, nb::handle labels, const ImageShape& image_shape,
+Dataset make_dataset(nb::handle values,
+                     nb::handle labels,
+                     const ImageShape& image_shape,
                      const std::string& name) {
   Dataset data = to_dataset(values, "values");
   if (!name.empty()) data.name = name;
@@ -58,23 +60,28 @@ std::string repr(const Dataset& data) {
 }  // namespace
 
 void bind_data(nb::module_& m) {
-  nb::class_<Dataset>(m, "Dataset", R"(N binary vectors of length D (data bits 0/1), with optional labels
+  nb::class_<Dataset>(m, "Dataset",
+                      R"(N binary vectors of length D (data bits 0/1), with optional labels
 and image shape; what training and evaluation read.
 
 Made from an array [N, D] or images [N, H, W] of any real dtype whose values are 0 or 1 (bool,
 uint8 and float arrays alike; grey levels must be thresholded first, e.g. x > 0.5), or from a spec
 string with rbm.load_dataset. Engine methods also take arrays directly.)")
-      .def("__init__",
-           [](Dataset* self, nb::handle values, nb::handle labels, const ImageShape& shape,
-              const std::string& name) { new (self) Dataset(make_dataset(values, labels, shape, name)); },
-           nb::arg("values"), nb::arg("labels") = nb::none(), nb::kw_only(),
-           nb::arg("image_shape") = nb::none(), nb::arg("name") = "",
-           "values: [N, D] or [N, H, W] of 0/1; labels: N integers; image_shape: (H, W).")
+      .def(
+          "__init__",
+          [](Dataset* self, nb::handle values, nb::handle labels, const ImageShape& shape,
+             const std::string& name) {
+            new (self) Dataset(make_dataset(values, labels, shape, name));
+          },
+          nb::arg("values"), nb::arg("labels") = nb::none(), nb::kw_only(),
+          nb::arg("image_shape") = nb::none(), nb::arg("name") = "",
+          "values: [N, D] or [N, H, W] of 0/1; labels: N integers; image_shape: (H, W).")
       .def_prop_ro(
           "values",
           [](nb::pointer_and_handle<Dataset> self) {
             return BitsView(self.p->values.data(),
-                            {self.p->n_samples, static_cast<std::size_t>(self.p->n_visible)}, self.h);
+                            {self.p->n_samples, static_cast<std::size_t>(self.p->n_visible)},
+                            self.h);
           },
           "The bits [N, D], uint8 (a read-only view).")
       .def_prop_ro(
@@ -84,16 +91,18 @@ string with rbm.load_dataset. Engine methods also take arrays directly.)")
             return LabelsView(self.p->labels.data(), {self.p->labels.size()}, self.h);
           },
           "The labels [N], int32 (a read-only view), or None.")
-      .def_prop_ro("image_shape", &image_shape, "(height, width) when the rows are images, else None.")
+      .def_prop_ro("image_shape", &image_shape,
+                   "(height, width) when the rows are images, else None.")
       .def_ro("n_samples", &Dataset::n_samples, "N.")
       .def_ro("n_visible", &Dataset::n_visible, "D.")
       .def_rw("name", &Dataset::name, "The spec or file it came from.")
       .def("__len__", [](const Dataset& d) { return d.n_samples; })
       .def("__repr__", &repr)
       .def("head", &head, nb::arg("count"), "The first `count` samples (or all, if fewer).")
-      .def("select_labels",
-           [](const Dataset& d, const std::vector<int>& keep) { return select_labels(d, keep); },
-           nb::arg("labels"), "The samples whose label is in `labels`.");
+      .def(
+          "select_labels",
+          [](const Dataset& d, const std::vector<int>& keep) { return select_labels(d, keep); },
+          nb::arg("labels"), "The samples whose label is in `labels`.");
 
   m.def(
       "load_dataset",

@@ -101,8 +101,10 @@ std::vector<Model> run_training(const PythonTrainOptions& py, Train&& train) {
   return models;
 }
 
-std::vector<LogZResult> run_log_z(Engine& engine, const std::vector<Model>& models,
-                                  int max_log2_states, const std::optional<ProgressFunction>& progress) {
+std::vector<LogZResult> run_log_z(Engine& engine,
+                                  const std::vector<Model>& models,
+                                  int max_log2_states,
+                                  const std::optional<ProgressFunction>& progress) {
   PythonCalls calls;
   LogZOptions options;
   options.max_log2_states = max_log2_states;
@@ -139,7 +141,8 @@ std::string log_z_repr(const LogZResult& r) {
   return text;
 }
 
-const char* const kTrainDoc = R"(Trains models of one shape together (one config for all, or one per model) on `data`
+const char* const kTrainDoc =
+    R"(Trains models of one shape together (one config for all, or one per model) on `data`
 (a DataHandle, Dataset or array); returns the trained models (a single Model for a single
 Model). The inputs are not changed.
 
@@ -154,8 +157,8 @@ exception in a callback stops the same way and is re-raised.)";
 }  // namespace
 
 void bind_engine(nb::module_& m) {
-  nb::class_<DataHandle>(m, "DataHandle",
-                         "A dataset resident on an Engine's backend (Engine.upload); cheap to pass.")
+  nb::class_<DataHandle>(
+      m, "DataHandle", "A dataset resident on an Engine's backend (Engine.upload); cheap to pass.")
       .def_prop_ro("n_samples", &DataHandle::n_samples)
       .def_prop_ro("n_visible", &DataHandle::n_visible)
       .def("__len__", &DataHandle::n_samples)
@@ -178,10 +181,12 @@ void bind_engine(nb::module_& m) {
 
   m.def("cuda_available", &cuda_available,
         "True when this build has the CUDA backend and a usable device is present.");
-  m.def("cd_step_uniform_count", &cd_step_uniform_count, nb::arg("batch_size"), nb::arg("n_visible"),
-        nb::arg("n_hidden"), nb::arg("cd_steps"), "Uniforms Engine.cd_step consumes: k·B·(D + L).");
+  m.def("cd_step_uniform_count", &cd_step_uniform_count, nb::arg("batch_size"),
+        nb::arg("n_visible"), nb::arg("n_hidden"), nb::arg("cd_steps"),
+        "Uniforms Engine.cd_step consumes: k·B·(D + L).");
 
-  nb::class_<Engine> engine(m, "Engine", R"(Runs everything on one backend: 'cpu', 'cuda' or 'auto' (the GPU when usable).
+  nb::class_<Engine> engine(
+      m, "Engine", R"(Runs everything on one backend: 'cpu', 'cuda' or 'auto' (the GPU when usable).
 
 Data arguments take a DataHandle (uploaded once with Engine.upload), a Dataset, or an array
 [N, D] of 0/1 values: NumPy arrays and DLPack tensors (PyTorch, JAX, CuPy). A CUDA tensor given to
@@ -190,7 +195,8 @@ release the GIL; one Engine used from several threads runs their calls one after
   engine
       .def(
           "__init__",
-          [](Engine* self, const std::string& backend, int threads, int device, std::uintptr_t stream) {
+          [](Engine* self, const std::string& backend, int threads, int device,
+             std::uintptr_t stream) {
             EngineOptions options;
             options.cpu_threads = threads;
             options.cuda_device = device;
@@ -203,25 +209,28 @@ release the GIL; one Engine used from several threads runs their calls one after
           nb::arg("stream") = 0,
           "threads: CPU threads (0: all); device: CUDA device; stream: a cudaStream_t to borrow "
           "(e.g. torch.cuda.current_stream().cuda_stream), 0 for the engine's own.")
-      .def_prop_ro("kind", [](const Engine& e) { return std::string(to_string(e.kind())); },
-                   "'cpu' or 'cuda'.")
+      .def_prop_ro(
+          "kind", [](const Engine& e) { return std::string(to_string(e.kind())); },
+          "'cpu' or 'cuda'.")
       .def_prop_ro("device_name", &Engine::device_name)
       .def("__repr__", [](const Engine& e) { return "Engine('" + e.device_name() + "')"; })
-      .def("upload", &resolve, nb::arg("data"),
-           "Copies a Dataset or an array (host memory, or a CUDA tensor on a CUDA engine: device to "
-           "device) to the backend once.")
+      .def(
+          "upload", &resolve, nb::arg("data"),
+          "Copies a Dataset or an array (host memory, or a CUDA tensor on a CUDA engine: device to "
+          "device) to the backend once.")
       .def(
           "train",
           [](Engine& e, const Model& model, const TrainConfig& config, nb::handle data,
              std::optional<EpochFunction> on_epoch, int inspect_every,
              std::optional<InspectFunction> on_inspect, int checkpoint_every,
              std::optional<CheckpointFunction> on_checkpoint, bool drop_diverged) {
-            const PythonTrainOptions options{on_epoch, inspect_every, on_inspect, checkpoint_every,
-                                             on_checkpoint, drop_diverged};
+            const PythonTrainOptions options{on_epoch,         inspect_every, on_inspect,
+                                             checkpoint_every, on_checkpoint, drop_diverged};
             const DataHandle handle = resolve(e, data);
-            return run_training(options, [&](const TrainOptions& o) {
-                     return e.train({model}, {config}, handle, o);
-                   }).front();
+            return run_training(
+                       options,
+                       [&](const TrainOptions& o) { return e.train({model}, {config}, handle, o); })
+                .front();
           },
           nb::arg("model"), nb::arg("config"), nb::arg("data"), nb::kw_only(),
           nb::arg("on_epoch") = nb::none(), nb::arg("inspect_every") = 0,
@@ -233,11 +242,12 @@ release the GIL; one Engine used from several threads runs their calls one after
              nb::handle data, std::optional<EpochFunction> on_epoch, int inspect_every,
              std::optional<InspectFunction> on_inspect, int checkpoint_every,
              std::optional<CheckpointFunction> on_checkpoint, bool drop_diverged) {
-            const PythonTrainOptions options{on_epoch, inspect_every, on_inspect, checkpoint_every,
-                                             on_checkpoint, drop_diverged};
+            const PythonTrainOptions options{on_epoch,         inspect_every, on_inspect,
+                                             checkpoint_every, on_checkpoint, drop_diverged};
             const DataHandle handle = resolve(e, data);
-            return run_training(options,
-                                [&](const TrainOptions& o) { return e.train(models, configs, handle, o); });
+            return run_training(options, [&](const TrainOptions& o) {
+              return e.train(models, configs, handle, o);
+            });
           },
           nb::arg("models"), nb::arg("configs"), nb::arg("data"), nb::kw_only(),
           nb::arg("on_epoch") = nb::none(), nb::arg("inspect_every") = 0,
@@ -249,11 +259,11 @@ release the GIL; one Engine used from several threads runs their calls one after
              std::optional<EpochFunction> on_epoch, int inspect_every,
              std::optional<InspectFunction> on_inspect, int checkpoint_every,
              std::optional<CheckpointFunction> on_checkpoint, bool drop_diverged) {
-            const PythonTrainOptions options{on_epoch, inspect_every, on_inspect, checkpoint_every,
-                                             on_checkpoint, drop_diverged};
+            const PythonTrainOptions options{on_epoch,         inspect_every, on_inspect,
+                                             checkpoint_every, on_checkpoint, drop_diverged};
             const DataHandle handle = resolve(e, data);
-            return run_training(options,
-                                [&](const TrainOptions& o) { return e.resume(checkpoint, handle, o); });
+            return run_training(
+                options, [&](const TrainOptions& o) { return e.resume(checkpoint, handle, o); });
           },
           nb::arg("checkpoint"), nb::arg("data"), nb::kw_only(), nb::arg("on_epoch") = nb::none(),
           nb::arg("inspect_every") = 0, nb::arg("on_inspect") = nb::none(),
@@ -263,10 +273,12 @@ release the GIL; one Engine used from several threads runs their calls one after
           "run's bit for bit (same machine and thread count). Options as for train.")
       .def(
           "log_z",
-          [](Engine& e, const Model& model, int max_log2_states, const std::optional<ProgressFunction>& progress) {
+          [](Engine& e, const Model& model, int max_log2_states,
+             const std::optional<ProgressFunction>& progress) {
             return run_log_z(e, {model}, max_log2_states, progress).front();
           },
-          nb::arg("model"), nb::kw_only(), nb::arg("max_log2_states") = LogZOptions().max_log2_states,
+          nb::arg("model"), nb::kw_only(),
+          nb::arg("max_log2_states") = LogZOptions().max_log2_states,
           nb::arg("progress") = nb::none(),
           "Exact log Z, enumerating the smaller layer's 2^min(D, L) states in float64 (L states "
           "for a Potts layer). More than 2^max_log2_states states raise InvalidArgument. "
@@ -278,7 +290,8 @@ release the GIL; one Engine used from several threads runs their calls one after
              const std::optional<ProgressFunction>& progress) {
             return run_log_z(e, models, max_log2_states, progress);
           },
-          nb::arg("models"), nb::kw_only(), nb::arg("max_log2_states") = LogZOptions().max_log2_states,
+          nb::arg("models"), nb::kw_only(),
+          nb::arg("max_log2_states") = LogZOptions().max_log2_states,
           nb::arg("progress") = nb::none())
       .def(
           "free_energy",
@@ -367,7 +380,8 @@ release the GIL; one Engine used from several threads runs their calls one after
               samples = e.sample(model, options);
             }
             const std::size_t n = samples.n_samples;
-            return to_numpy(std::move(samples.values), {n, static_cast<std::size_t>(model.n_visible)});
+            return to_numpy(std::move(samples.values),
+                            {n, static_cast<std::size_t>(model.n_visible)});
           },
           nb::arg("model"), nb::kw_only(), nb::arg("n_chains") = 16, nb::arg("burn_in") = 1000,
           nb::arg("thinning") = 1, nb::arg("samples_per_chain") = 1, nb::arg("beta") = 1.0f,
@@ -377,7 +391,8 @@ release the GIL; one Engine used from several threads runs their calls one after
           "exp(-β E)). init: starting rows [n_chains, D] (default: uniform random).")
       .def(
           "cd_step",
-          [](Engine& e, const Model& model, nb::handle batch, const TrainConfig& config, nb::handle uniforms) {
+          [](Engine& e, const Model& model, nb::handle batch, const TrainConfig& config,
+             nb::handle uniforms) {
             std::vector<long> batch_shape{-1, model.n_visible}, uniform_shape{-1};
             const std::vector<float> rows = read_floats(batch, "batch", batch_shape);
             const std::vector<float> u = read_floats(uniforms, "uniforms", uniform_shape);

@@ -17,26 +17,37 @@ using FloatView = nb::ndarray<nb::numpy, float>;
 
 /// A writable NumPy view of one parameter tensor that keeps the Python model alive. The model's
 /// tensors never change size after construction, so the view stays valid.
-FloatView view(nb::handle self, std::vector<float>& values, std::initializer_list<std::size_t> shape) {
+FloatView view(nb::handle self,
+               std::vector<float>& values,
+               std::initializer_list<std::size_t> shape) {
   return FloatView(values.data(), shape, self);
 }
 
 /// Copies `value` into `target` (same shape, finite values), in place so that views stay valid.
-void assign(std::vector<float>& target, nb::handle value, const char* what, std::vector<long> shape) {
+void assign(std::vector<float>& target,
+            nb::handle value,
+            const char* what,
+            std::vector<long> shape) {
   const std::vector<float> values = read_floats(value, what, shape);
   std::copy(values.begin(), values.end(), target.begin());
 }
 
-Model make_model(nb::handle W, nb::handle b, nb::handle c, const std::string& visible_type,
-                 const std::string& hidden_type, const std::string& provenance) {
+Model make_model(nb::handle W,
+                 nb::handle b,
+                 nb::handle c,
+                 const std::string& visible_type,
+                 const std::string& hidden_type,
+                 const std::string& provenance) {
   std::vector<long> w_shape{-1, -1};
   Model model;
   model.weights = read_floats(W, "W", w_shape);
   model.n_visible = static_cast<int>(w_shape[0]);
   model.n_hidden = static_cast<int>(w_shape[1]);
   std::vector<long> b_shape{w_shape[0]}, c_shape{w_shape[1]};
-  model.visible_bias = b.is_none() ? std::vector<float>(w_shape[0], 0.0f) : read_floats(b, "b", b_shape);
-  model.hidden_bias = c.is_none() ? std::vector<float>(w_shape[1], 0.0f) : read_floats(c, "c", c_shape);
+  model.visible_bias =
+      b.is_none() ? std::vector<float>(w_shape[0], 0.0f) : read_floats(b, "b", b_shape);
+  model.hidden_bias =
+      c.is_none() ? std::vector<float>(w_shape[1], 0.0f) : read_floats(c, "c", c_shape);
   model.visible_type = parse_unit_type(visible_type);
   model.hidden_type = parse_unit_type(hidden_type);
   model.provenance = provenance;
@@ -50,7 +61,8 @@ std::string repr(const Model& model) {
          to_string(model.visible_type) + "', hidden_type='" + to_string(model.hidden_type) + "')";
 }
 
-using ModelState = std::tuple<int, int, std::string, std::string, nb::bytes, nb::bytes, nb::bytes, std::string>;
+using ModelState =
+    std::tuple<int, int, std::string, std::string, nb::bytes, nb::bytes, nb::bytes, std::string>;
 
 nb::bytes bytes_of(const std::vector<float>& v) {
   return nb::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
@@ -64,7 +76,8 @@ std::vector<float> floats_of(const nb::bytes& b) {
 }  // namespace
 
 void bind_model(nb::module_& m) {
-  nb::class_<Model>(m, "Model", R"(A restricted Boltzmann machine: D visible and L hidden units, energy
+  nb::class_<Model>(m, "Model",
+                    R"(A restricted Boltzmann machine: D visible and L hidden units, energy
 E(v, h) = -b·v - c·h - v·W·h.
 
 W ([D, L]), b ([D]) and c ([L]) are float32 NumPy views of the model's own memory: writing into
@@ -84,7 +97,8 @@ them changes the model; assigning an array of the same shape copies it in. Unit 
           "real dtype, copied into float32.")
       .def_static(
           "zeros",
-          [](int n_visible, int n_hidden, const std::string& visible_type, const std::string& hidden_type) {
+          [](int n_visible, int n_hidden, const std::string& visible_type,
+             const std::string& hidden_type) {
             RBM_EXPECTS(n_visible > 0 && n_hidden > 0, "Model.zeros: shape ", n_visible, "x",
                         n_hidden, " is not positive");
             Model model = Model::zeros(n_visible, n_hidden);
@@ -99,8 +113,10 @@ them changes the model; assigning an array of the same shape copies it in. Unit 
       .def_ro("n_visible", &Model::n_visible, "D, the number of visible units.")
       .def_ro("n_hidden", &Model::n_hidden, "L, the number of hidden units.")
       .def_prop_rw(
-          "W", [](nb::pointer_and_handle<Model> self) {
-            return view(self.h, self.p->weights, {std::size_t(self.p->n_visible), std::size_t(self.p->n_hidden)});
+          "W",
+          [](nb::pointer_and_handle<Model> self) {
+            return view(self.h, self.p->weights,
+                        {std::size_t(self.p->n_visible), std::size_t(self.p->n_hidden)});
           },
           [](Model& self, nb::handle value) {
             assign(self.weights, value, "W", {self.n_visible, self.n_hidden});
@@ -109,23 +125,30 @@ them changes the model; assigning an array of the same shape copies it in. Unit 
           nb::for_setter(nb::sig("def W(self, value: numpy.typing.ArrayLike, /) -> None")),
           "Weights [D, L], float32 (a view; assigning copies into it).")
       .def_prop_rw(
-          "b", [](nb::pointer_and_handle<Model> self) {
+          "b",
+          [](nb::pointer_and_handle<Model> self) {
             return view(self.h, self.p->visible_bias, {std::size_t(self.p->n_visible)});
           },
-          [](Model& self, nb::handle value) { assign(self.visible_bias, value, "b", {self.n_visible}); },
+          [](Model& self, nb::handle value) {
+            assign(self.visible_bias, value, "b", {self.n_visible});
+          },
           nb::for_getter(nb::sig("def b(self) -> numpy.typing.NDArray[numpy.float32]")),
           nb::for_setter(nb::sig("def b(self, value: numpy.typing.ArrayLike, /) -> None")),
           "Visible biases [D], float32 (a view).")
       .def_prop_rw(
-          "c", [](nb::pointer_and_handle<Model> self) {
+          "c",
+          [](nb::pointer_and_handle<Model> self) {
             return view(self.h, self.p->hidden_bias, {std::size_t(self.p->n_hidden)});
           },
-          [](Model& self, nb::handle value) { assign(self.hidden_bias, value, "c", {self.n_hidden}); },
+          [](Model& self, nb::handle value) {
+            assign(self.hidden_bias, value, "c", {self.n_hidden});
+          },
           nb::for_getter(nb::sig("def c(self) -> numpy.typing.NDArray[numpy.float32]")),
           nb::for_setter(nb::sig("def c(self, value: numpy.typing.ArrayLike, /) -> None")),
           "Hidden biases [L], float32 (a view).")
       .def_prop_rw(
-          "visible_type", [](const Model& self) { return std::string(to_string(self.visible_type)); },
+          "visible_type",
+          [](const Model& self) { return std::string(to_string(self.visible_type)); },
           [](Model& self, const std::string& type) {
             const UnitType parsed = parse_unit_type(type);
             RBM_EXPECTS(parsed == UnitType::bernoulli || parsed == UnitType::spin,
@@ -143,9 +166,12 @@ them changes the model; assigning an array of the same shape copies it in. Unit 
       .def("transposed", &transposed,
            "The same distribution seen from the other side: D and L swapped, W transposed, b and c "
            "swapped.")
-      .def("copy", [](const Model& self) { return Model(self); }, "An independent copy.")
+      .def(
+          "copy", [](const Model& self) { return Model(self); }, "An independent copy.")
       .def("__copy__", [](const Model& self) { return Model(self); })
-      .def("__deepcopy__", [](const Model& self, nb::handle) { return Model(self); }, nb::arg("memo"))
+      .def(
+          "__deepcopy__", [](const Model& self, nb::handle) { return Model(self); },
+          nb::arg("memo"))
       .def("__repr__", &repr)
       .def("__getstate__",
            [](const Model& self) {
@@ -182,7 +208,8 @@ them changes the model; assigning an array of the same shape copies it in. Unit 
         nb::gil_scoped_release release;
         save_models(path.string(), models);
       },
-      nb::arg("path"), nb::arg("models"), "Writes several models into one file (prefixes m0., m1., ...).");
+      nb::arg("path"), nb::arg("models"),
+      "Writes several models into one file (prefixes m0., m1., ...).");
   m.def(
       "load_model",
       [](const std::filesystem::path& path) {

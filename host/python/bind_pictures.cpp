@@ -21,7 +21,8 @@ PixelScale parse_pixel_scale(const std::string& text) {
   if (text == "unit") return PixelScale::unit;
   if (text == "min_max") return PixelScale::min_max;
   if (text == "symmetric") return PixelScale::symmetric;
-  RBM_THROW(InvalidArgument, "pixel_scale '", text, "' (expected 'unit', 'min_max' or 'symmetric')");
+  RBM_THROW(InvalidArgument, "pixel_scale '", text,
+            "' (expected 'unit', 'min_max' or 'symmetric')");
 }
 
 LegendPosition parse_legend(const std::string& text) {
@@ -42,14 +43,19 @@ int square_side(long pixels) {
   return side * side == pixels ? static_cast<int>(side) : 0;
 }
 
-void image_grid(const std::filesystem::path& path, nb::handle images, const ImageShape& image_shape,
-                bool pixel_major, ImageGridOptions options) {
+void image_grid(const std::filesystem::path& path,
+                nb::handle images,
+                const ImageShape& image_shape,
+                bool pixel_major,
+                ImageGridOptions options) {
   // Image-major: [n, H, W] or [n, H·W]; pixel-major (e.g. model.W): [H·W, n].
   const AnyArray array = as_array(images, "images");
   std::vector<long> shape(array.ndim(), -1);
   if (array.ndim() != 2 && !(array.ndim() == 3 && !pixel_major))
-    throw InvalidArgument("images: expected [n, H, W] or [n, H*W] (pixel_major: [H*W, n]), got "
-                          "shape " + shape_text(array));
+    throw InvalidArgument(
+        "images: expected [n, H, W] or [n, H*W] (pixel_major: [H*W, n]), got "
+        "shape " +
+        shape_text(array));
   const std::vector<float> values = read_floats(images, "images", shape);
   const long pixels = array.ndim() == 3 ? shape[1] * shape[2] : shape[pixel_major ? 0 : 1];
   const long n = shape[pixel_major ? 1 : 0];
@@ -61,20 +67,29 @@ void image_grid(const std::filesystem::path& path, nb::handle images, const Imag
     width = static_cast<int>(shape[2]);
   } else {
     height = width = square_side(pixels);
-    RBM_EXPECTS(height > 0, "images: ", pixels, " pixels per image is not a square; give image_shape");
+    RBM_EXPECTS(height > 0, "images: ", pixels,
+                " pixels per image is not a square; give image_shape");
   }
-  RBM_EXPECTS(static_cast<long>(height) * width == pixels, "images: image_shape ", height, "x", width,
-              " does not hold ", pixels, " pixels per image");
+  RBM_EXPECTS(static_cast<long>(height) * width == pixels, "images: image_shape ", height, "x",
+              width, " does not hold ", pixels, " pixels per image");
   options.layout = pixel_major ? ImageLayout::pixel_major : ImageLayout::image_major;
   nb::gil_scoped_release release;
   write_image_grid(path.string(), values, static_cast<int>(n), height, width, options);
 }
 
-PlotOptions plot_options(const std::string& title, const std::string& x_label,
-                         const std::string& y_label, int width, int height, bool log_x, bool log_y,
-                         std::optional<double> x_min, std::optional<double> x_max,
-                         std::optional<double> y_min, std::optional<double> y_max,
-                         const std::vector<ReferenceLine>& reference_lines, const std::string& legend) {
+PlotOptions plot_options(const std::string& title,
+                         const std::string& x_label,
+                         const std::string& y_label,
+                         int width,
+                         int height,
+                         bool log_x,
+                         bool log_y,
+                         std::optional<double> x_min,
+                         std::optional<double> x_max,
+                         std::optional<double> y_min,
+                         std::optional<double> y_max,
+                         const std::vector<ReferenceLine>& reference_lines,
+                         const std::string& legend) {
   PlotOptions o;
   o.title = title;
   o.x_label = x_label;
@@ -139,7 +154,8 @@ group_rows / group_columns: an extra gap after every so many rows / columns.)");
           "__init__",
           [](Series* s, nb::handle x, nb::handle y, const std::string& label, nb::handle y_error,
              bool markers) {
-            new (s) Series{label, doubles(x, "x"), doubles(y, "y"), doubles(y_error, "y_error"), markers};
+            new (s) Series{label, doubles(x, "x"), doubles(y, "y"), doubles(y_error, "y_error"),
+                           markers};
           },
           nb::arg("x"), nb::arg("y"), nb::arg("label") = "", nb::kw_only(),
           nb::arg("y_error") = nb::none(), nb::arg("markers") = false,
@@ -151,8 +167,12 @@ group_rows / group_columns: an extra gap after every so many rows / columns.)");
       .def_rw("markers", &Series::markers);
   nb::class_<ReferenceLine>(m, "ReferenceLine", "A horizontal dashed line across a plot.")
       .def(nb::init<>())
-      .def("__init__", [](ReferenceLine* r, double y, const std::string& label) { new (r) ReferenceLine{y, label}; },
-           nb::arg("y"), nb::arg("label") = "")
+      .def(
+          "__init__",
+          [](ReferenceLine* r, double y, const std::string& label) {
+            new (r) ReferenceLine{y, label};
+          },
+          nb::arg("y"), nb::arg("label") = "")
       .def_rw("y", &ReferenceLine::y)
       .def_rw("label", &ReferenceLine::label);
   nb::class_<BarSeries>(m, "BarSeries", "One bar per category.")
@@ -168,13 +188,14 @@ group_rows / group_columns: an extra gap after every so many rows / columns.)");
 
   m.def(
       "write_line_plot",
-      [](const std::filesystem::path& path, const std::vector<Series>& series, const std::string& title,
-         const std::string& x_label, const std::string& y_label, int width, int height, bool log_x,
-         bool log_y, std::optional<double> x_min, std::optional<double> x_max,
-         std::optional<double> y_min, std::optional<double> y_max,
+      [](const std::filesystem::path& path, const std::vector<Series>& series,
+         const std::string& title, const std::string& x_label, const std::string& y_label,
+         int width, int height, bool log_x, bool log_y, std::optional<double> x_min,
+         std::optional<double> x_max, std::optional<double> y_min, std::optional<double> y_max,
          const std::vector<ReferenceLine>& reference_lines, const std::string& legend) {
-        const PlotOptions options = plot_options(title, x_label, y_label, width, height, log_x, log_y, x_min,
-                                                 x_max, y_min, y_max, reference_lines, legend);
+        const PlotOptions options =
+            plot_options(title, x_label, y_label, width, height, log_x, log_y, x_min, x_max, y_min,
+                         y_max, reference_lines, legend);
         nb::gil_scoped_release release;
         write_line_plot(path.string(), series, options);
       },
@@ -192,8 +213,9 @@ group_rows / group_columns: an extra gap after every so many rows / columns.)");
          const std::vector<BarSeries>& series, const std::string& title, const std::string& x_label,
          const std::string& y_label, int width, int height, bool log_y, std::optional<double> y_min,
          std::optional<double> y_max, const std::string& legend) {
-        const PlotOptions options = plot_options(title, x_label, y_label, width, height, false, log_y,
-                                                 std::nullopt, std::nullopt, y_min, y_max, {}, legend);
+        const PlotOptions options =
+            plot_options(title, x_label, y_label, width, height, false, log_y, std::nullopt,
+                         std::nullopt, y_min, y_max, {}, legend);
         nb::gil_scoped_release release;
         write_bar_chart(path.string(), categories, series, options);
       },
@@ -224,7 +246,8 @@ group_rows / group_columns: an extra gap after every so many rows / columns.)");
         o.value_min = value_min;
         o.value_max = value_max;
         nb::gil_scoped_release release;
-        write_heatmap(path.string(), matrix, static_cast<int>(shape[0]), static_cast<int>(shape[1]), o);
+        write_heatmap(path.string(), matrix, static_cast<int>(shape[0]), static_cast<int>(shape[1]),
+                      o);
       },
       nb::arg("path"), nb::arg("values"), nb::kw_only(), nb::arg("title") = "",
       nb::arg("x_label") = "", nb::arg("y_label") = "", nb::arg("value_label") = "",

@@ -43,7 +43,10 @@ class ConfigOptions {
   explicit ConfigOptions(nb::class_<TrainConfig>& cls) : cls_(cls) {}
 
   template <typename T>
-  ConfigOptions& plain(const char* name, T TrainConfig::*member, const char* expected, const char* doc) {
+  ConfigOptions& plain(const char* name,
+                       T TrainConfig::*member,
+                       const char* expected,
+                       const char* doc) {
     cls_.def_rw(name, member, doc);
     setters()[name] = [member, name, expected](TrainConfig& c, nb::handle v) {
       c.*member = cast_option<T>(v, name, expected);
@@ -55,14 +58,18 @@ class ConfigOptions {
         name, [member](const TrainConfig& c) { return c.*member; },
         [member](TrainConfig& c, const ScheduleLike& v) { c.*member = to_schedule(v); }, doc);
     setters()[name] = [member, name](TrainConfig& c, nb::handle v) {
-      c.*member = to_schedule(cast_option<ScheduleLike>(v, name, "a number, a schedule string or a Schedule"));
+      c.*member = to_schedule(
+          cast_option<ScheduleLike>(v, name, "a number, a schedule string or a Schedule"));
     };
     return *this;
   }
   /// An enum option as its name: `to_text` and `parse` are the library's.
   template <typename E>
-  ConfigOptions& named(const char* name, E TrainConfig::*member, const char* (*to_text)(E),
-                       E (*parse)(const std::string&), const char* doc) {
+  ConfigOptions& named(const char* name,
+                       E TrainConfig::*member,
+                       const char* (*to_text)(E),
+                       E (*parse)(const std::string&),
+                       const char* doc) {
     cls_.def_prop_rw(
         name, [member, to_text](const TrainConfig& c) { return std::string(to_text(c.*member)); },
         [member, parse](TrainConfig& c, const std::string& v) { c.*member = parse(v); }, doc);
@@ -76,8 +83,7 @@ class ConfigOptions {
     for (const auto& [key, value] : options) {
       const std::string name = nb::cast<std::string>(key);
       const auto setter = setters().find(name);
-      if (setter == setters().end())
-        throw InvalidType("TrainConfig has no option '" + name + "'");
+      if (setter == setters().end()) throw InvalidType("TrainConfig has no option '" + name + "'");
       setter->second(config, value);
     }
   }
@@ -108,25 +114,33 @@ const char* schedule_shape(Schedule::Shape shape) {
 }
 
 void bind_schedule(nb::module_& m) {
-  nb::class_<Schedule>(m, "Schedule", R"(A hyper-parameter's value per epoch (0-based), over a run of `epochs` epochs.
+  nb::class_<Schedule>(
+      m, "Schedule",
+      R"(A hyper-parameter's value per epoch (0-based), over a run of `epochs` epochs.
 
 Written as text anywhere an option takes one: "0.1" (constant), "linear:0.1:0.01" (first to last
 epoch), "exp:0.1:0.001" (geometric), "step:0.1:0.5:10" (×0.5 every 10 epochs),
 "switch:0.5:0.9:5" (0.5, then 0.9 from epoch 5; a fraction < 1 is that part of the run).)")
       .def(nb::init<double>(), nb::arg("value"), "A constant.")
-      .def("__init__", [](Schedule* s, const std::string& text) { new (s) Schedule(Schedule::parse(text)); },
-           nb::arg("text"), "Parses a schedule string.")
+      .def(
+          "__init__",
+          [](Schedule* s, const std::string& text) { new (s) Schedule(Schedule::parse(text)); },
+          nb::arg("text"), "Parses a schedule string.")
       .def_static("linear", &Schedule::linear, nb::arg("first"), nb::arg("last"))
       .def_static("exponential", &Schedule::exponential, nb::arg("first"), nb::arg("last"))
       .def_static("step", &Schedule::step, nb::arg("first"), nb::arg("factor"), nb::arg("every"))
-      .def_static("switch_at", &Schedule::switch_at, nb::arg("before"), nb::arg("after"), nb::arg("at"))
+      .def_static("switch_at", &Schedule::switch_at, nb::arg("before"), nb::arg("after"),
+                  nb::arg("at"))
       .def_static("parse", &Schedule::parse, nb::arg("text"))
-      .def("at", &Schedule::at, nb::arg("epoch"), nb::arg("epochs"), "The value at `epoch` of a run of `epochs`.")
-      .def("at_int", &Schedule::at_int, nb::arg("epoch"), nb::arg("epochs"), "The same, rounded to an integer.")
+      .def("at", &Schedule::at, nb::arg("epoch"), nb::arg("epochs"),
+           "The value at `epoch` of a run of `epochs`.")
+      .def("at_int", &Schedule::at_int, nb::arg("epoch"), nb::arg("epochs"),
+           "The same, rounded to an integer.")
       .def("min_over", &Schedule::min_over, nb::arg("epochs"))
       .def("max_over", &Schedule::max_over, nb::arg("epochs"))
-      .def_prop_ro("shape", [](const Schedule& s) { return std::string(schedule_shape(s.shape())); },
-                   "'constant', 'linear', 'exp', 'step' or 'switch'.")
+      .def_prop_ro(
+          "shape", [](const Schedule& s) { return std::string(schedule_shape(s.shape())); },
+          "'constant', 'linear', 'exp', 'step' or 'switch'.")
       .def_prop_ro("first", &Schedule::first, "The value at epoch 0.")
       .def_prop_ro("is_constant", &Schedule::is_constant)
       .def("__str__", &Schedule::to_string)
@@ -140,60 +154,76 @@ epoch), "exp:0.1:0.001" (geometric), "step:0.1:0.5:10" (×0.5 every 10 epochs),
 }
 
 void bind_config(nb::module_& m) {
-  nb::class_<TrainConfig> cls(m, "TrainConfig", R"(Everything a CD-k / PCD run needs (the recipe); stored in each trained model's provenance.
+  nb::class_<TrainConfig> cls(
+      m, "TrainConfig",
+      R"(Everything a CD-k / PCD run needs (the recipe); stored in each trained model's provenance.
 
 Every option is a property and a keyword of the constructor, e.g.
 TrainConfig(persistent=True, batch_size=10, epochs=4000, optimizer="adam",
             learning_rate="exp:0.01:0.001"). Schedule-valued options take a number, a schedule
 string or a Schedule.)");
-  cls.def("__init__",
-          [](TrainConfig* self, const nb::kwargs& options) {
-            new (self) TrainConfig();
-            ConfigOptions::apply(*self, options);
-          },
-          "A config with the defaults, changed by the options given as keywords.");
+  cls.def(
+      "__init__",
+      [](TrainConfig* self, const nb::kwargs& options) {
+        new (self) TrainConfig();
+        ConfigOptions::apply(*self, options);
+      },
+      "A config with the defaults, changed by the options given as keywords.");
   ConfigOptions(cls)
       .schedule("cd_steps", &TrainConfig::cd_steps, "k, Gibbs steps of the negative phase (1).")
-      .plain("persistent", &TrainConfig::persistent, "bool", "PCD: chains persist across mini-batches (False).")
+      .plain("persistent", &TrainConfig::persistent, "bool",
+             "PCD: chains persist across mini-batches (False).")
       .plain("n_chains", &TrainConfig::n_chains, "int", "PCD chains; 0: the largest batch (0).")
       .schedule("batch_size", &TrainConfig::batch_size, "B, mini-batch size (100).")
       .plain("epochs", &TrainConfig::epochs, "int", "Passes over the data (10).")
       .named("optimizer", &TrainConfig::optimizer, &to_string, &parse_optimizer,
              "'sgd', 'momentum', 'nesterov', 'rmsprop' or 'adam' ('momentum').")
       .schedule("learning_rate", &TrainConfig::learning_rate, "Learning rate (0.05).")
-      .schedule("momentum", &TrainConfig::momentum, "Momentum of momentum, nesterov, rmsprop (0.5).")
+      .schedule("momentum", &TrainConfig::momentum,
+                "Momentum of momentum, nesterov, rmsprop (0.5).")
       .plain("rmsprop_alpha", &TrainConfig::rmsprop_alpha, "float", "RMSprop's decay (0.99).")
       .plain("adam_beta1", &TrainConfig::adam_beta1, "float", "Adam's β1 (0.9).")
       .plain("adam_beta2", &TrainConfig::adam_beta2, "float", "Adam's β2 (0.999).")
       .plain("epsilon", &TrainConfig::epsilon, "float", "RMSprop's and Adam's ε (1e-8).")
       .plain("weight_decay", &TrainConfig::weight_decay, "float", "L2 coefficient on W (0).")
       .plain("l1_weight_decay", &TrainConfig::l1_weight_decay, "float", "L1 coefficient on W (0).")
-      .plain("sparsity_target", &TrainConfig::sparsity_target, "float", "Target mean hidden activation (0).")
+      .plain("sparsity_target", &TrainConfig::sparsity_target, "float",
+             "Target mean hidden activation (0).")
       .plain("sparsity_cost", &TrainConfig::sparsity_cost, "float", "Sparsity cost; 0 is off (0).")
-      .plain("sparsity_decay", &TrainConfig::sparsity_decay, "float", "Decay of the activation estimate (0.9).")
-      .plain("centering", &TrainConfig::centering, "bool", "Centered gradient (Melchior et al. 2016) (False).")
-      .plain("centering_rate", &TrainConfig::centering_rate, "float", "Rate of the centering offsets (0.01).")
+      .plain("sparsity_decay", &TrainConfig::sparsity_decay, "float",
+             "Decay of the activation estimate (0.9).")
+      .plain("centering", &TrainConfig::centering, "bool",
+             "Centered gradient (Melchior et al. 2016) (False).")
+      .plain("centering_rate", &TrainConfig::centering_rate, "float",
+             "Rate of the centering offsets (0.01).")
       .named("visible_type", &TrainConfig::visible_type, &to_string, &parse_unit_type,
              "Visible units of init_model: 'bernoulli' or 'spin'.")
       .named("hidden_type", &TrainConfig::hidden_type, &to_string, &parse_unit_type,
              "Hidden units of init_model: 'bernoulli', 'spin', 'potts', 'potts-off'.")
       .plain("seed", &TrainConfig::seed, "int >= 0", "Drives init, shuffling and sampling (1).")
-      .plain("init_weight_std", &TrainConfig::init_weight_std, "float", "W ~ N(0, std²) at init (0.01).")
+      .plain("init_weight_std", &TrainConfig::init_weight_std, "float",
+             "W ~ N(0, std²) at init (0.01).")
       .plain("init_visible_bias_from_data", &TrainConfig::init_visible_bias_from_data, "bool",
              "b from the data's pixel means at init (True).")
       .plain("use_tf32", &TrainConfig::use_tf32, "bool", "CUDA: TF32 tensor-core GEMMs (False).")
       .plain("max_abs_parameter", &TrainConfig::max_abs_parameter, "float",
              "Training stops with Diverged beyond this |θ| (1e4).");
-  cls.def("validate", [](const TrainConfig& c) { validate(c); },
-          "Raises InvalidArgument for a non-positive batch, a NaN rate, and so on.")
-      .def("to_json", [](const TrainConfig& c) { return to_json(c); }, "The config as JSON text.")
+  cls.def(
+         "validate", [](const TrainConfig& c) { validate(c); },
+         "Raises InvalidArgument for a non-positive batch, a NaN rate, and so on.")
+      .def(
+          "to_json", [](const TrainConfig& c) { return to_json(c); }, "The config as JSON text.")
       .def_static("from_json", &train_config_from_json, nb::arg("text"),
                   "Reads to_json's text (or `rbm info MODEL --config`'s); unknown keys are errors.")
       .def("copy", [](const TrainConfig& c) { return TrainConfig(c); })
       .def("__copy__", [](const TrainConfig& c) { return TrainConfig(c); })
-      .def("__deepcopy__", [](const TrainConfig& c, nb::handle) { return TrainConfig(c); }, nb::arg("memo"))
-      .def("__eq__", [](const TrainConfig& a, const TrainConfig& b) { return to_json(a) == to_json(b); })
-      .def("__repr__", [](const TrainConfig& c) { return "TrainConfig.from_json('" + to_json(c) + "')"; })
+      .def(
+          "__deepcopy__", [](const TrainConfig& c, nb::handle) { return TrainConfig(c); },
+          nb::arg("memo"))
+      .def("__eq__",
+           [](const TrainConfig& a, const TrainConfig& b) { return to_json(a) == to_json(b); })
+      .def("__repr__",
+           [](const TrainConfig& c) { return "TrainConfig.from_json('" + to_json(c) + "')"; })
       .def("__getstate__", [](const TrainConfig& c) { return std::make_tuple(to_json(c)); })
       .def("__setstate__", [](TrainConfig& c, const std::tuple<std::string>& state) {
         new (&c) TrainConfig(train_config_from_json(std::get<0>(state)));
@@ -221,22 +251,29 @@ std::vector<float> floats_of(const nb::bytes& b) {
   if (!v.empty()) std::memcpy(v.data(), b.c_str(), v.size() * sizeof(float));
   return v;
 }
-using StateTuple = std::tuple<nb::bytes, nb::bytes, nb::bytes, nb::bytes, nb::bytes, std::uint64_t, std::uint64_t>;
+using StateTuple =
+    std::tuple<nb::bytes, nb::bytes, nb::bytes, nb::bytes, nb::bytes, std::uint64_t, std::uint64_t>;
 
 nb::ndarray<nb::numpy, float> copy_of(const std::vector<float>& v) {
   return to_numpy(std::vector<float>(v), {v.size()});
 }
 
 void bind_checkpoint(nb::module_& m) {
-  nb::class_<State>(m, "ModelState", "What one model's training carries between steps (opaque except for counters).")
-      .def_prop_ro("optimizer", [](const State& s) { return copy_of(s.optimizer); }, "Optimizer slots (a copy).")
-      .def_prop_ro("chains", [](const State& s) { return copy_of(s.chains); }, "PCD chains [R·D] (a copy).")
+  nb::class_<State>(m, "ModelState",
+                    "What one model's training carries between steps (opaque except for counters).")
+      .def_prop_ro(
+          "optimizer", [](const State& s) { return copy_of(s.optimizer); },
+          "Optimizer slots (a copy).")
+      .def_prop_ro(
+          "chains", [](const State& s) { return copy_of(s.chains); }, "PCD chains [R·D] (a copy).")
       .def_ro("rng_offset", &State::rng_offset)
       .def_ro("steps", &State::steps)
-      .def("__getstate__", [](const State& s) {
-        return StateTuple(bytes_of(s.optimizer), bytes_of(s.chains), bytes_of(s.sparsity),
-                          bytes_of(s.visible_offsets), bytes_of(s.hidden_offsets), s.rng_offset, s.steps);
-      })
+      .def("__getstate__",
+           [](const State& s) {
+             return StateTuple(bytes_of(s.optimizer), bytes_of(s.chains), bytes_of(s.sparsity),
+                               bytes_of(s.visible_offsets), bytes_of(s.hidden_offsets),
+                               s.rng_offset, s.steps);
+           })
       .def("__setstate__", [](State& s, const StateTuple& t) {
         new (&s) State();
         s.optimizer = floats_of(std::get<0>(t));
@@ -248,21 +285,26 @@ void bind_checkpoint(nb::module_& m) {
         s.steps = std::get<6>(t);
       });
 
-  using CheckpointTuple = std::tuple<int, std::vector<TrainConfig>, std::vector<Model>, std::vector<State>, std::string>;
-  nb::class_<TrainingCheckpoint>(m, "TrainingCheckpoint", R"(The whole state of a run after `epochs_done` epochs: Engine.resume continues it exactly as if
+  using CheckpointTuple = std::tuple<int, std::vector<TrainConfig>, std::vector<Model>,
+                                     std::vector<State>, std::string>;
+  nb::class_<TrainingCheckpoint>(
+      m, "TrainingCheckpoint",
+      R"(The whole state of a run after `epochs_done` epochs: Engine.resume continues it exactly as if
 it had not stopped (same machine, same thread count). Lists are copies: assign to change them.)")
       .def_rw("epochs_done", &TrainingCheckpoint::epochs_done)
       .def_rw("configs", &TrainingCheckpoint::configs, "One TrainConfig per model.")
       .def_rw("models", &TrainingCheckpoint::models)
       .def_rw("states", &TrainingCheckpoint::states)
       .def_rw("note", &TrainingCheckpoint::note, "Free text for the caller.")
-      .def("__repr__", [](const TrainingCheckpoint& c) {
-        return "TrainingCheckpoint(epochs_done=" + std::to_string(c.epochs_done) +
-               ", models=" + std::to_string(c.models.size()) + ")";
-      })
-      .def("__getstate__", [](const TrainingCheckpoint& c) {
-        return CheckpointTuple(c.epochs_done, c.configs, c.models, c.states, c.note);
-      })
+      .def("__repr__",
+           [](const TrainingCheckpoint& c) {
+             return "TrainingCheckpoint(epochs_done=" + std::to_string(c.epochs_done) +
+                    ", models=" + std::to_string(c.models.size()) + ")";
+           })
+      .def("__getstate__",
+           [](const TrainingCheckpoint& c) {
+             return CheckpointTuple(c.epochs_done, c.configs, c.models, c.states, c.note);
+           })
       .def("__setstate__", [](TrainingCheckpoint& c, const CheckpointTuple& t) {
         new (&c) TrainingCheckpoint();
         std::tie(c.epochs_done, c.configs, c.models, c.states, c.note) = t;
@@ -274,7 +316,8 @@ it had not stopped (same machine, same thread count). Lists are copies: assign t
         nb::gil_scoped_release release;
         save_checkpoint(path.string(), checkpoint);
       },
-      nb::arg("path"), nb::arg("checkpoint"), "Writes a checkpoint file (safetensors), atomically.");
+      nb::arg("path"), nb::arg("checkpoint"),
+      "Writes a checkpoint file (safetensors), atomically.");
   m.def(
       "load_checkpoint",
       [](const std::filesystem::path& path) {

@@ -55,14 +55,16 @@ std::string device_text(const AnyArray& array);
 std::vector<float> read_floats(nb::handle value, const std::string& what, std::vector<long>& shape);
 
 /// The same as float64 (no rounding to float32).
-std::vector<double> read_doubles(nb::handle value, const std::string& what, std::vector<long>& shape);
+std::vector<double> read_doubles(nb::handle value,
+                                 const std::string& what,
+                                 std::vector<long>& shape);
 
 /// Data bits from an array [N][D] (or images [N][H][W]): a view of the caller's memory where
 /// its layout and dtype allow, else of a float64 copy. Host or CUDA memory.
 struct DataArray {
   DataView view;
   int image_height = 0, image_width = 0;
-  AnyArray array;                ///< keeps the caller's memory alive
+  AnyArray array;                 ///< keeps the caller's memory alive
   std::vector<double> converted;  ///< the copy the view points to, when one was needed
 };
 /// Throws InvalidArgument (wrong shape, non-contiguous device memory) or InvalidType (a dtype
@@ -76,7 +78,8 @@ Dataset to_dataset(nb::handle value, const std::string& what);
 
 /// A NumPy array that takes over `values` (no copy), with the given shape.
 template <typename T>
-nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_list<std::size_t> shape) {
+nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values,
+                                   std::initializer_list<std::size_t> shape) {
   auto* owned = new std::vector<T>(std::move(values));
   nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
   return nb::ndarray<nb::numpy, T>(owned->data(), shape, owner);

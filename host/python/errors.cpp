@@ -16,19 +16,23 @@ struct ErrorTypes {
 };
 ErrorTypes types;
 
-PyObject* make_type(nb::module_& m, const char* name, const char* doc, nb::handle base1,
+PyObject* make_type(nb::module_& m,
+                    const char* name,
+                    const char* doc,
+                    nb::handle base1,
                     nb::handle base2 = nb::handle()) {
   const std::string qualified = std::string("rbm.") + name;
   nb::object bases = base2 ? nb::make_tuple(base1, base2) : nb::make_tuple(base1);
-  PyObject* type =
-      PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), /*dict=*/nullptr);
+  PyObject* type = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), /*dict=*/nullptr);
   if (!type) throw nb::python_error();
   m.attr(name) = nb::handle(type);
   return type;
 }
 
 /// Raises `type(message)` with extra attributes set on the instance.
-void raise(PyObject* type, const char* message, const std::vector<std::pair<const char*, nb::object>>& fields = {}) {
+void raise(PyObject* type,
+           const char* message,
+           const std::vector<std::pair<const char*, nb::object>>& fields = {}) {
   nb::object instance = nb::borrow(type)(nb::str(message));
   for (const auto& [name, value] : fields) nb::setattr(instance, name, value);
   PyErr_SetObject(type, instance.ptr());
@@ -39,7 +43,9 @@ void translate(const std::exception_ptr& p, void*) {
     std::rethrow_exception(p);
   } catch (const Diverged& e) {
     raise(types.diverged, e.what(),
-          {{"model", nb::int_(e.model)}, {"epoch", nb::int_(e.epoch)}, {"last_good", nb::cast(e.last_good)}});
+          {{"model", nb::int_(e.model)},
+           {"epoch", nb::int_(e.epoch)},
+           {"last_good", nb::cast(e.last_good)}});
   } catch (const Interrupted& e) {
     raise(types.interrupted, e.what(), {{"epochs_done", nb::int_(e.epochs_done)}});
   } catch (const Cancelled& e) {
@@ -68,23 +74,21 @@ void bind_errors(nb::module_& m) {
   auto builtin = [&](const char* name) { return builtins.attr(name); };
   types.error = make_type(m, "Error", "Base of every exception rbm raises.", builtin("Exception"));
   nb::handle error = types.error;
-  types.invalid_argument = make_type(
-      m, "InvalidArgument",
-      "A value is wrong: a shape mismatch, NaN, a bad spec string, too many states for exact log Z.",
-      error, builtin("ValueError"));
+  types.invalid_argument = make_type(m, "InvalidArgument",
+                                     "A value is wrong: a shape mismatch, NaN, a bad spec string, "
+                                     "too many states for exact log Z.",
+                                     error, builtin("ValueError"));
   types.invalid_type = make_type(
       m, "InvalidType",
       "An argument of the wrong type: not an array, a dtype that cannot hold the values, a device "
       "tensor where host memory is needed.",
       error, builtin("TypeError"));
-  types.io_error = make_type(m, "IoError",
-                             "A file is missing, unreadable, truncated or corrupt.", error,
-                             builtin("OSError"));
+  types.io_error = make_type(m, "IoError", "A file is missing, unreadable, truncated or corrupt.",
+                             error, builtin("OSError"));
   types.cuda_error = make_type(m, "CudaError", "A CUDA, cuBLAS or cuRAND call failed.", error,
                                builtin("RuntimeError"));
-  types.out_of_memory = make_type(m, "OutOfMemory",
-                                  "Device or host memory could not be allocated.", error,
-                                  builtin("MemoryError"));
+  types.out_of_memory = make_type(m, "OutOfMemory", "Device or host memory could not be allocated.",
+                                  error, builtin("MemoryError"));
   types.not_built = make_type(
       m, "NotBuilt",
       "The feature is not in this build (the CUDA backend without CUDA, plots without PLplot).",
