@@ -6,11 +6,13 @@
 #include <nanobind/stl/function.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
 
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <variant>
 
 #include "host/python/bindings.hpp"
 
@@ -43,6 +45,9 @@ DataHandle resolve(Engine& engine, nb::handle data) {
   nb::gil_scoped_release release;
   return engine.upload(array->view);
 }
+
+/// One config for every model, or one per model.
+using OneOrMoreConfigs = std::variant<TrainConfig, std::vector<TrainConfig>>;
 
 /// Engine.train's and Engine.resume's keyword options.
 struct PythonTrainOptions {
@@ -238,13 +243,16 @@ release the GIL; one Engine used from several threads runs their calls one after
           nb::arg("on_checkpoint") = nb::none(), nb::arg("drop_diverged") = false, kTrainDoc)
       .def(
           "train",
-          [](Engine& e, const std::vector<Model>& models, const std::vector<TrainConfig>& configs,
+          [](Engine& e, const std::vector<Model>& models, const OneOrMoreConfigs& given,
              nb::handle data, std::optional<EpochFunction> on_epoch, int inspect_every,
              std::optional<InspectFunction> on_inspect, int checkpoint_every,
              std::optional<CheckpointFunction> on_checkpoint, bool drop_diverged) {
             const PythonTrainOptions options{on_epoch,         inspect_every, on_inspect,
                                              checkpoint_every, on_checkpoint, drop_diverged};
             const DataHandle handle = resolve(e, data);
+            const auto* one = std::get_if<TrainConfig>(&given);
+            const std::vector<TrainConfig> configs =
+                one ? std::vector<TrainConfig>{*one} : std::get<std::vector<TrainConfig>>(given);
             return run_training(options, [&](const TrainOptions& o) {
               return e.train(models, configs, handle, o);
             });

@@ -202,3 +202,12 @@ def test_upload_once_and_reuse(engine, bas4):
     model = rbm.init_model(bas4, 3)
     np.testing.assert_array_equal(engine.free_energy(model, handle), engine.free_energy(model, bas4))
     assert engine.kind == "cpu" and "cpu" in engine.device_name
+
+
+def test_one_config_for_several_models(engine, bas4):
+    config = rbm.TrainConfig(batch_size=10, epochs=2)
+    starts = [rbm.init_model(bas4, 4, config), rbm.init_model(bas4, 4, rbm.TrainConfig(seed=9))]
+    shared = engine.train(starts, config, bas4)
+    each = engine.train(starts, [config, config], bas4)
+    for a, b in zip(shared, each):
+        np.testing.assert_array_equal(a.W, b.W)
