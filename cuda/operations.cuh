@@ -1,6 +1,6 @@
 // cuda/operations.cuh — the CUDA backend's operations, one file per concern: training
 // (cuda/training.cu), inference (cuda/inference.cu), uploads from device memory
-// (cuda/upload.cu) and sampling (cuda/sampling.cu). The
+// (cuda/upload.cu) and chain sets (cuda/chains.cu). The
 // backend class (cuda/cuda_backend.cu) makes the device current and translates errors around
 // each of them; the contracts are those of host/backend.hpp.
 #pragma once
@@ -35,7 +35,14 @@ std::vector<float> visible_probabilities(Context& ctx,
 /// A dataset from CUDA device memory (Engine::upload(DataView)), converted on the device.
 std::shared_ptr<const detail::ResidentData> upload_device(Context& ctx, const DataView& view);
 
-// ---- sampling.cu -----------------------------------------------------------------------------
-Dataset sample(Context& ctx, const Model& model, const SampleOptions& options);
+// ---- chains.cu -------------------------------------------------------------------------------
+std::unique_ptr<detail::ChainState> start_chains(Context& ctx, const detail::ChainStart& start);
+void temper(Context& ctx, detail::ChainState& chains, const std::vector<float>& ladder, int rounds);
+void anneal(Context& ctx,
+            detail::ChainState& chains,
+            const std::vector<float>& ladder,
+            bool sweep_after_last);
+detail::ChainReadout read_chains(Context& ctx, detail::ChainState& chains);
+std::vector<double> chain_free_energies(Context& ctx, detail::ChainState& chains, float beta);
 
 }  // namespace rbm::cuda
