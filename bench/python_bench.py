@@ -11,7 +11,7 @@ interleaved so that drift from other load hits all alike. One JSON line per meas
    whole wall time per epoch (validation, binarisation, upload, initialisation included).
 2. Exact log-likelihood of the 10 000 MNIST test images at L = 20: `rbm eval` (its own
    clock, which includes reading the files) against BernoulliRBM.score_samples and
-   Engine.log_likelihood on the images already in memory (log Z computed each time).
+   Engine.log_probabilities on the images already in memory (log Z computed each time).
 3. rbm.BernoulliRBM.fit against scikit-learn's BernoulliRBM.fit: one PCD-1 SGD epoch each on
    the same float32 array (scikit-learn's algorithm and defaults, B = --batch).
 """
@@ -119,8 +119,8 @@ def main():
         emit(task="eval_l20", tool="rbm.BernoulliRBM.score_samples", run=run, L=20,
              N=len(X_test), seconds=time.perf_counter() - begin, log_likelihood=mean)
         begin = time.perf_counter()
-        mean = float(np.mean(engine.log_likelihood(model, X_test)))
-        emit(task="eval_l20", tool="rbm.Engine.log_likelihood (Python)", run=run, L=20,
+        mean = float(np.mean(engine.log_probabilities(model, X_test)))
+        emit(task="eval_l20", tool="rbm.Engine.log_probabilities (Python)", run=run, L=20,
              N=len(X_test), seconds=time.perf_counter() - begin, log_likelihood=mean)
 
     # 3. Against scikit-learn: one PCD-1 SGD epoch each, the same float32 data.

@@ -22,29 +22,6 @@ namespace {
 using EpochFunction = nb::typed<nb::callable, std::optional<bool>(std::vector<EpochMetrics>)>;
 using InspectFunction = nb::typed<nb::callable, std::optional<bool>(int, std::vector<Model>)>;
 using CheckpointFunction = nb::typed<nb::callable, void(TrainingCheckpoint)>;
-using ProgressFunction = nb::typed<nb::callable, std::optional<bool>(double)>;
-
-/// A callback's answer: None or anything true goes on.
-bool goes_on(nb::handle answer) {
-  if (answer.is_none()) return true;
-  const int truth = PyObject_IsTrue(answer.ptr());
-  if (truth < 0) throw nb::python_error();
-  return truth == 1;
-}
-
-/// The data argument of an Engine method: a DataHandle as it is; a Dataset or an array (host
-/// or CUDA) uploaded for this call.
-DataHandle resolve(Engine& engine, nb::handle data) {
-  if (nb::isinstance<DataHandle>(data)) return nb::cast<DataHandle>(data);
-  if (nb::isinstance<Dataset>(data)) {
-    const Dataset& dataset = nb::cast<const Dataset&>(data);
-    nb::gil_scoped_release release;
-    return engine.upload(dataset);
-  }
-  const auto array = data_array(data, "data");
-  nb::gil_scoped_release release;
-  return engine.upload(array->view);
-}
 
 /// One config for every model, or one per model.
 using OneOrMoreConfigs = std::variant<TrainConfig, std::vector<TrainConfig>>;
@@ -113,19 +90,8 @@ std::vector<LogZResult> run_log_z(Engine& engine,
   PythonCalls calls;
   LogZOptions options;
   options.max_log2_states = max_log2_states;
-  options.progress = [&](double fraction) {
-    if (calls.signalled()) return false;
-    return !progress || calls.run([&] { return goes_on((*progress)(fraction)); });
-  };
-  std::vector<LogZResult> results;
-  try {
-    nb::gil_scoped_release release;
-    results = engine.log_z(models, options);
-  } catch (const Cancelled&) {
-    calls.raise_if_failed();
-    throw;
-  }
-  return results;
+  options.progress = progress_function(calls, progress);
+  return run_cancellable(calls, [&] { return engine.log_z(models, options); });
 }
 
 double log_z_of(Engine& engine, const Model& model, std::optional<double> log_z) {
@@ -160,6 +126,59 @@ Ctrl-C stops after the current epoch (on_checkpoint gets the state) with Keyboar
 exception in a callback stops the same way and is re-raised.)";
 
 }  // namespace
+
+bool goes_on(nb::handle answer) {
+  if (answer.is_none()) return true;
+  const int truth = PyObject_IsTrue(answer.ptr());
+  if (truth < 0) throw nb::python_error();
+  return truth == 1;
+}
+
+std::function<bool(double)> progress_function(PythonCalls& calls,
+                                              const std::optional<ProgressFunction>& progress) {
+  return [&calls, progress](double fraction) {
+    if (calls.signalled()) return false;
+    return !progress || calls.run([&] { return goes_on((*progress)(fraction)); });
+  };
+}
+
+DataHandle resolve(Engine& engine, nb::handle data) {
+  if (nb::isinstance<DataHandle>(data)) return nb::cast<DataHandle>(data);
+  if (nb::isinstance<Dataset>(data)) {
+    const Dataset& dataset = nb::cast<const Dataset&>(data);
+    nb::gil_scoped_release release;
+    return engine.upload(dataset);
+  }
+  const auto array = data_array(data, "data");
+  nb::gil_scoped_release release;
+  return engine.upload(array->view);
+}
+
+SampleOptions sample_options(int n_chains,
+                             int burn_in,
+                             int thinning,
+                             int samples_per_chain,
+                             float beta,
+                             std::uint64_t seed,
+                             nb::handle init,
+                             nb::handle clamped) {
+  SampleOptions options;
+  options.n_chains = n_chains;
+  options.burn_in = burn_in;
+  options.thinning = thinning;
+  options.samples_per_chain = samples_per_chain;
+  options.beta = beta;
+  options.seed = seed;
+  if (!init.is_none()) options.init = to_dataset(init, "init");
+  if (!clamped.is_none()) {  // [n_chains, D] or [D] of 0/1
+    std::vector<long> shape(as_array(clamped, "clamped").ndim() == 1 ? 1 : 2, -1);
+    for (const float flag : read_floats(clamped, "clamped", shape)) {
+      RBM_EXPECTS(flag == 0.0f || flag == 1.0f, "clamped: ", flag, " is not 0 or 1");
+      options.clamped.push_back(static_cast<std::uint8_t>(flag));
+    }
+  }
+  return options;
+}
 
 void bind_engine(nb::module_& m) {
   nb::class_<DataHandle>(
@@ -311,7 +330,7 @@ release the GIL; one Engine used from several threads runs their calls one after
           nb::arg("model"), nb::arg("data"),
           "F(v) = -log Σ_h exp(-E(v, h)) of every sample, float64 [N].")
       .def(
-          "log_likelihood",
+          "log_probabilities",
           [](Engine& e, const Model& model, nb::handle data, std::optional<double> log_z) {
             const double z = log_z_of(e, model, log_z);
             std::vector<double> values = free_energies(e, model, data);
@@ -373,15 +392,10 @@ release the GIL; one Engine used from several threads runs their calls one after
       .def(
           "sample",
           [](Engine& e, const Model& model, int n_chains, int burn_in, int thinning,
-             int samples_per_chain, float beta, std::uint64_t seed, nb::handle init) {
-            SampleOptions options;
-            options.n_chains = n_chains;
-            options.burn_in = burn_in;
-            options.thinning = thinning;
-            options.samples_per_chain = samples_per_chain;
-            options.beta = beta;
-            options.seed = seed;
-            if (!init.is_none()) options.init = to_dataset(init, "init");
+             int samples_per_chain, float beta, std::uint64_t seed, nb::handle init,
+             nb::handle clamped) {
+            const SampleOptions options = sample_options(
+                n_chains, burn_in, thinning, samples_per_chain, beta, seed, init, clamped);
             Dataset samples;
             {
               nb::gil_scoped_release release;
@@ -393,10 +407,12 @@ release the GIL; one Engine used from several threads runs their calls one after
           },
           nb::arg("model"), nb::kw_only(), nb::arg("n_chains") = 16, nb::arg("burn_in") = 1000,
           nb::arg("thinning") = 1, nb::arg("samples_per_chain") = 1, nb::arg("beta") = 1.0f,
-          nb::arg("seed") = 1, nb::arg("init") = nb::none(),
+          nb::arg("seed") = 1, nb::arg("init") = nb::none(), nb::arg("clamped") = nb::none(),
           "Block-Gibbs samples of v, uint8 [n_chains·samples_per_chain, D], chain-major: after "
           "burn_in sweeps, every thinning-th sweep. beta: inverse temperature (samples of "
-          "exp(-β E)). init: starting rows [n_chains, D] (default: uniform random).")
+          "exp(-β E)). init: starting rows [n_chains, D] (default: uniform random). clamped: "
+          "[n_chains, D] or [D] of 0/1, 1 = the unit keeps its init value (inpainting, "
+          "conditioning).")
       .def(
           "cd_step",
           [](Engine& e, const Model& model, nb::handle batch, const TrainConfig& config,
@@ -410,6 +426,7 @@ release the GIL; one Engine used from several threads runs their calls one after
           nb::arg("model"), nb::arg("batch"), nb::arg("config"), nb::arg("uniforms"),
           "One deterministic CD-k step (plain SGD) with caller-supplied uniforms in place of the "
           "random numbers (layout: h0 [B, L], then per step v_t [B, D] and h_t [B, L]).");
+  bind_estimators(m, engine);
 }
 
 }  // namespace rbm::python

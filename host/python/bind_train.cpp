@@ -262,10 +262,11 @@ void bind_checkpoint(nb::module_& m) {
   nb::class_<State>(m, "ModelState",
                     "What one model's training carries between steps (opaque except for counters).")
       .def_prop_ro(
-          "optimizer", [](const State& s) { return copy_of(s.optimizer); },
+          "optimizer", [](const State& s) { return copy_of(s.optimizer); }, nb::rv_policy::move,
           "Optimizer slots (a copy).")
       .def_prop_ro(
-          "chains", [](const State& s) { return copy_of(s.chains); }, "PCD chains [R·D] (a copy).")
+          "chains", [](const State& s) { return copy_of(s.chains); }, nb::rv_policy::move,
+          "PCD chains [R·D] (a copy).")
       .def_ro("rng_offset", &State::rng_offset)
       .def_ro("steps", &State::steps)
       .def("__getstate__",

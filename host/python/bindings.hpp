@@ -4,10 +4,14 @@
 #pragma once
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +27,8 @@ void bind_model(nb::module_& m);
 void bind_data(nb::module_& m);
 void bind_train(nb::module_& m);
 void bind_engine(nb::module_& m);
+/// AIS, tempering, likelihood estimates, label posteriors: Engine methods and their results.
+void bind_estimators(nb::module_& m, nb::class_<Engine>& engine);
 void bind_pictures(nb::module_& m);
 
 // ---- errors ----------------------------------------------------------------------------------
@@ -116,5 +122,42 @@ class PythonCalls {
   std::atomic<bool> stop_{false};
   std::unique_ptr<nb::python_error> error_;
 };
+
+/// A progress callback's type in Python: fraction done → None/True goes on, False cancels.
+using ProgressFunction = nb::typed<nb::callable, std::optional<bool>(double)>;
+
+/// A callback's answer: None or anything true goes on.
+bool goes_on(nb::handle answer);
+
+/// The library's progress callback for a long call: checks for Ctrl-C, then asks `progress`.
+std::function<bool(double)> progress_function(PythonCalls& calls,
+                                              const std::optional<ProgressFunction>& progress);
+
+/// Runs `compute()` with the GIL released; when it was cancelled through `calls` (a Python
+/// exception in a callback, or Ctrl-C), re-raises that instead of rbm.Cancelled.
+template <typename Compute>
+auto run_cancellable(PythonCalls& calls, Compute&& compute) -> decltype(compute()) {
+  try {
+    nb::gil_scoped_release release;
+    return compute();
+  } catch (const Cancelled&) {
+    calls.raise_if_failed();
+    throw;
+  }
+}
+
+/// The data argument of an Engine method: a DataHandle as it is; a Dataset or an array (host
+/// or CUDA) uploaded for this call.
+DataHandle resolve(Engine& engine, nb::handle data);
+
+/// Block-Gibbs options from Engine.sample's keywords (init, clamped: arrays or None).
+SampleOptions sample_options(int n_chains,
+                             int burn_in,
+                             int thinning,
+                             int samples_per_chain,
+                             float beta,
+                             std::uint64_t seed,
+                             nb::handle init,
+                             nb::handle clamped);
 
 }  // namespace rbm::python

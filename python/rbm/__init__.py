@@ -14,58 +14,11 @@ The C++ library's API (``rbm._rbm``, built with nanobind) and a scikit-learn est
 ``rbm.Error``; its subclasses also derive from the built-in exception that fits (``rbm.InvalidArgument``
 is a ``ValueError``, ``rbm.IoError`` an ``OSError``, ...).
 """
-from ._rbm import (
-    BarSeries,
-    Cancelled,
-    CudaError,
-    DataHandle,
-    Dataset,
-    Diverged,
-    Engine,
-    EpochMetrics,
-    Error,
-    Interrupted,
-    InvalidArgument,
-    InvalidType,
-    IoError,
-    LogZResult,
-    Model,
-    ModelState,
-    NotBuilt,
-    OutOfMemory,
-    ReferenceLine,
-    Schedule,
-    Series,
-    TrainConfig,
-    TrainingCheckpoint,
-    __version__,
-    cd_step_uniform_count,
-    cuda_available,
-    init_model,
-    load_checkpoint,
-    load_dataset,
-    load_model,
-    load_models,
-    make_bars_and_stripes,
-    make_glyph_digits,
-    plots_available,
-    save_checkpoint,
-    save_model,
-    write_bar_chart,
-    write_heatmap,
-    write_image_grid,
-    write_line_plot,
-)
+from . import _rbm
+from ._rbm import *  # noqa: F401,F403 (the compiled API: every public name of rbm._rbm)
+from ._rbm import __version__
 
-__all__ = [
-    "BarSeries", "BernoulliRBM", "Cancelled", "CudaError", "DataHandle", "Dataset", "Diverged",
-    "Engine", "EpochMetrics", "Error", "Interrupted", "InvalidArgument", "InvalidType", "IoError",
-    "LogZResult", "Model", "ModelState", "NotBuilt", "OutOfMemory", "ReferenceLine", "Schedule",
-    "Series", "TrainConfig", "TrainingCheckpoint", "__version__", "cd_step_uniform_count",
-    "cuda_available", "init_model", "load_checkpoint", "load_dataset", "load_model", "load_models",
-    "make_bars_and_stripes", "make_glyph_digits", "plots_available", "save_checkpoint",
-    "save_model", "write_bar_chart", "write_heatmap", "write_image_grid", "write_line_plot",
-]
+__all__ = sorted([name for name in dir(_rbm) if not name.startswith("_")] + ["BernoulliRBM"])
 
 
 def __getattr__(name):

@@ -2,7 +2,7 @@
 
 It takes scikit-learn's ``BernoulliRBM`` names and defaults (PCD-1 with plain SGD, chains =
 ``batch_size``) and adds the library's options. Unlike scikit-learn's, ``score_samples`` is the
-*exact* log-likelihood where log Z can be enumerated.
+*exact* log-likelihood where log Z can be enumerated (and, when asked, an AIS estimate beyond).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._rbm import Engine, InvalidArgument, Model, TrainConfig, init_model
+from ._rbm import Engine, InvalidArgument, Model, TrainConfig, base_rate_bias, init_model
 
 # Engines are shared by estimators with the same backend and thread count: making one starts a
 # thread pool (or a CUDA context), and an Engine serialises calls from several threads.
@@ -81,6 +81,12 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Inputs are binarised as ``X > threshold``; None: inputs must already be 0/1.
     max_log2_states : int, default=24
         ``score_samples`` enumerates up to 2^max_log2_states states for log Z.
+    log_z_method : {"exact", "auto", "ais"}, default="exact"
+        How ``score_samples`` gets log Z: "exact" enumerates or raises when that exceeds
+        2^max_log2_states; "auto" enumerates when affordable and estimates by annealed
+        importance sampling (AIS) beyond; "ais" always estimates.
+    ais_chains, ais_betas : int, default=100, 10000
+        AIS runs and intermediate distributions (from the training data's base-rate model).
     backend : {"auto", "cpu", "cuda"}, default="auto"
     threads : int, default=0
         CPU threads (0: all).
@@ -121,6 +127,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         init_std=0.01,
         threshold=0.5,
         max_log2_states=24,
+        log_z_method="exact",
+        ais_chains=100,
+        ais_betas=10000,
         backend="auto",
         threads=0,
     ):
@@ -144,6 +153,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.init_std = init_std
         self.threshold = threshold
         self.max_log2_states = max_log2_states
+        self.log_z_method = log_z_method
+        self.ais_chains = ais_chains
+        self.ais_betas = ais_betas
         self.backend = backend
         self.threads = threads
 
@@ -159,6 +171,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.random_state_ = check_random_state(self.random_state)
         bits = self._bits(X)
         config = self._config(len(bits), self.n_iter)
+        self._base_rate = base_rate_bias(bits, self.visible_type)
         start = init_model(bits, self.n_components, config)
         self._train(lambda engine, data, **options: engine.train(start, config, data, **options),
                     bits, every=self.n_iter)
@@ -173,6 +186,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if first:
             self.random_state_ = check_random_state(self.random_state)
             config = self._config(len(bits), 1)
+            self._base_rate = base_rate_bias(bits, self.visible_type)
             start = init_model(bits, self.n_components, config)
             train = lambda engine, data, **options: engine.train(start, config, data, **options)
         elif self._checkpoint is None:  # fitted without a training state: a fresh optimizer
@@ -218,6 +232,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.intercept_visible_ = np.array(model.b)
         self._checkpoint = checkpoint
         self._log_z_cache = {}
+        self._seed = (checkpoint.configs[0] if checkpoint else TrainConfig()).seed
 
     # ---- using the model -------------------------------------------------------------------
 
@@ -242,40 +257,50 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return samples.astype(bool)
 
     def score_samples(self, X):
-        """Exact log-likelihood log p(v) = -F(v) - log Z of every sample (after binarisation).
+        """Log-likelihood log p(v) = -F(v) - log Z of every sample (after binarisation): exact,
+        with log Z summed over all 2^min(D, L) states of the smaller layer (L states for a Potts
+        layer), unless log_z_method asks for AIS.
 
-        scikit-learn's BernoulliRBM returns a *pseudo*-likelihood here (a random one-bit flip per
-        sample); this is the exact value, with log Z summed over all 2^min(D, L) states of the
-        smaller layer (L states for a Potts layer). Raises rbm.InvalidArgument (a ValueError)
-        when that exceeds 2^max_log2_states.
+        scikit-learn's BernoulliRBM returns a *pseudo*-likelihood here (from a random one-bit
+        flip per sample). With log_z_method="exact" (the default) a model whose log Z needs more
+        than 2^max_log2_states states raises rbm.InvalidArgument (a ValueError).
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc", "coo"), reset=False)
         model = self._model()
         engine = self._engine()
-        return engine.log_likelihood(model, self._bits(X), log_z=self._log_partition(engine, model))
+        return engine.log_probabilities(model, self._bits(X), log_z=self._log_partition(engine, model))
 
     def score(self, X, y=None):
-        """Mean exact log-likelihood of X (higher is better; see score_samples)."""
+        """Mean log-likelihood of X (higher is better; see score_samples)."""
         return float(np.mean(self.score_samples(X)))
 
     def _log_partition(self, engine, model):
-        """log Z of `model`: exact by enumeration when affordable, cached per parameter values.
-        This is the one place where an approximate estimate (annealed importance sampling) goes
-        for models too large to enumerate."""
+        """log Z of `model`, cached per parameter values: exact by enumeration when affordable,
+        else (log_z_method "auto" or "ais") annealed importance sampling from the training
+        data's base-rate model."""
+        if self.log_z_method not in ("exact", "auto", "ais"):
+            raise InvalidArgument(f"log_z_method is {self.log_z_method!r}; expected 'exact', "
+                                  "'auto' or 'ais'")
         key = (model.W.tobytes(), model.b.tobytes(), model.c.tobytes(), model.visible_type,
-               model.hidden_type)
+               model.hidden_type, self.log_z_method, self.ais_chains, self.ais_betas)
         if self._log_z_cache.get("key") == key:
             return self._log_z_cache["log_z"]
         one_hot = model.hidden_type in ("potts", "potts-off")
         log2_states = 0 if one_hot else min(model.n_visible, model.n_hidden)
-        if log2_states > self.max_log2_states:
+        affordable = log2_states <= self.max_log2_states
+        if self.log_z_method == "exact" and not affordable:
             raise InvalidArgument(
                 f"the exact log-likelihood needs log Z over 2^{log2_states} states (D = "
                 f"{model.n_visible}, L = {model.n_hidden}), more than 2^{self.max_log2_states} "
-                "(max_log2_states); use fewer hidden units or raise max_log2_states (an "
-                "approximate estimate is not available yet)")
-        log_z = engine.log_z(model, max_log2_states=log2_states).log_z
+                "(max_log2_states); use fewer hidden units, raise max_log2_states, or set "
+                "log_z_method='auto' for an AIS estimate")
+        if self.log_z_method == "ais" or not affordable:
+            log_z = engine.ais_log_z(model, n_chains=self.ais_chains, n_betas=self.ais_betas,
+                                     base_visible_bias=getattr(self, "_base_rate", None),
+                                     seed=self._seed).log_z
+        else:
+            log_z = engine.log_z(model, max_log2_states=log2_states).log_z
         self._log_z_cache.update(key=key, log_z=log_z)
         return log_z
 

@@ -35,7 +35,7 @@ def test_exact_quantities_match_brute_force(engine):
     free = -V @ b - np.logaddexp(0, V @ W + c).sum(axis=1)
     bound = free_energy_bound(V, W, b, c)
     assert np.all(np.abs(engine.free_energy(model, V) - free) <= bound)
-    log_p = engine.log_likelihood(model, V)
+    log_p = engine.log_probabilities(model, V)
     assert np.all(np.abs(log_p - (-free - brute_log_z(model))) <= bound + REL * abs(log_z.log_z))
     # p sums to 1: log Σ p is within the largest bound of 0.
     assert abs(np.logaddexp.reduce(log_p)) <= bound.max() + REL * abs(log_z.log_z)
@@ -211,3 +211,13 @@ def test_one_config_for_several_models(engine, bas4):
     each = engine.train(starts, [config, config], bas4)
     for a, b in zip(shared, each):
         np.testing.assert_array_equal(a.W, b.W)
+
+
+def test_checkpoint_states_hand_out_copies(engine, bas4):
+    config = rbm.TrainConfig(persistent=True, n_chains=4, batch_size=10, epochs=1)
+    checkpoints = []
+    engine.train(rbm.init_model(bas4, 3, config), config, bas4, checkpoint_every=1,
+                 on_checkpoint=checkpoints.append)
+    state = checkpoints[0].states[0]
+    assert state.chains.shape == (4 * 16,) and state.steps == 3
+    assert state.optimizer.size == 16 * 3 + 16 + 3  # momentum: one slot of W, b, c

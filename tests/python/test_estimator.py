@@ -50,7 +50,7 @@ def test_score_samples_is_the_exact_log_likelihood(bas):
     engine = rbm.Engine("cpu")
     model = rbm.Model(estimator.components_.T, estimator.intercept_visible_,
                       estimator.intercept_hidden_)
-    np.testing.assert_array_equal(estimator.score_samples(bas), engine.log_likelihood(model, bas))
+    np.testing.assert_array_equal(estimator.score_samples(bas), engine.log_probabilities(model, bas))
 
 
 def test_score_samples_says_when_log_z_is_not_affordable():
@@ -119,3 +119,23 @@ def test_a_pipeline_on_digits():
         ("logistic", LogisticRegression(C=100.0, max_iter=2000)),
     ]).fit(X_train, y_train)
     assert pipeline.score(X_test, y_test) >= 0.85
+
+
+def test_ais_beyond_the_enumeration_limit(bas):
+    """log_z_method="auto" past max_log2_states estimates log Z by AIS: within 5 of its own
+    standard errors of the exact value (normal approximation: false alarms ~6e-7), plus the
+    Jensen bias of the log of a mean, about half its variance."""
+    options = dict(n_components=8, n_iter=20, learning_rate=0.05, random_state=1, backend="cpu")
+    exact = rbm.BernoulliRBM(**options).fit(bas)
+    estimated = rbm.BernoulliRBM(max_log2_states=4, log_z_method="auto", ais_chains=200,
+                                 ais_betas=2000, **options).fit(bas)
+    np.testing.assert_array_equal(exact.components_, estimated.components_)
+    model = exact._model()
+    engine = rbm.Engine("cpu")
+    ais = engine.ais_log_z(model, n_chains=200, n_betas=2000, seed=estimated._seed,
+                           base_visible_bias=rbm.base_rate_bias(bas))
+    difference = estimated.score(bas) - exact.score(bas)  # = exact log Z - AIS log Z
+    assert difference == pytest.approx(engine.log_z(model).log_z - ais.log_z, abs=1e-9)
+    assert abs(difference) <= 5 * ais.standard_error + ais.standard_error**2
+    with pytest.raises(ValueError, match="log_z_method='auto'"):
+        rbm.BernoulliRBM(max_log2_states=4, **options).fit(bas).score(bas)
