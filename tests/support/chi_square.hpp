@@ -96,4 +96,29 @@ inline std::vector<std::size_t> histogram(const Dataset& samples) {
   return counts;
 }
 
+/// The precondition of a χ² test of a Markov chain's samples: max over start states a of the
+/// total-variation distance of T^t(a, ·) from p, for a transition matrix t [n][n] (t[a·n + b] =
+/// P(a → b)) and its stationary distribution p.
+inline double worst_distance_after(const std::vector<double>& t,
+                                   const std::vector<double>& p,
+                                   int steps) {
+  const std::size_t n = p.size();
+  std::vector<double> power(n * n, 0.0);  // T^0 = I
+  for (std::size_t a = 0; a < n; ++a) power[a * n + a] = 1;
+  for (int step = 0; step < steps; ++step) {
+    std::vector<double> next(n * n, 0.0);
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t c = 0; c < n; ++c)
+        for (std::size_t b = 0; b < n; ++b) next[a * n + b] += power[a * n + c] * t[c * n + b];
+    power.swap(next);
+  }
+  double worst = 0;
+  for (std::size_t a = 0; a < n; ++a) {
+    double tv = 0;
+    for (std::size_t b = 0; b < n; ++b) tv += 0.5 * std::abs(power[a * n + b] - p[b]);
+    worst = std::max(worst, tv);
+  }
+  return worst;
+}
+
 }  // namespace rbm::test
