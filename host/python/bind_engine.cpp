@@ -299,6 +299,17 @@ release the GIL; one Engine used from several threads runs their calls one after
           "Continues a run from a checkpoint on the same data; the result equals the uninterrupted "
           "run's bit for bit (same machine and thread count). Options as for train.")
       .def(
+          "can_enumerate",
+          [](const Engine& e, const Model& model, int max_log2_states) {
+            LogZOptions options;
+            options.max_log2_states = max_log2_states;
+            return e.can_enumerate(model, options);
+          },
+          nb::arg("model"), nb::kw_only(),
+          nb::arg("max_log2_states") = LogZOptions().max_log2_states,
+          "Whether exact log Z of `model` is within the limit (log_z would not refuse it): a "
+          "one-hot hidden layer, or 2^min(D, L) ≤ 2^max_log2_states states.")
+      .def(
           "log_z",
           [](Engine& e, const Model& model, int max_log2_states,
              const std::optional<ProgressFunction>& progress) {

@@ -1,12 +1,14 @@
 // host/python/bind_model.cpp — rbm.Model (W, b, c as NumPy views of the model's own memory),
 // unit types as strings, model files (safetensors, the same files as the command-line tool).
 #include <nanobind/stl/filesystem.h>
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "host/python/bindings.hpp"
 
@@ -210,6 +212,25 @@ them changes the model; assigning an array of the same shape copies it in. Unit 
       },
       nb::arg("path"), nb::arg("models"),
       "Writes several models into one file (prefixes m0., m1., ...).");
+  m.def(
+      "save_tensors",
+      [](const std::filesystem::path& path, const std::map<std::string, nb::handle>& arrays,
+         const std::map<std::string, std::string>& metadata) {
+        std::vector<Tensor> tensors;
+        for (const auto& [name, value] : arrays) {
+          const AnyArray array = as_array(value, name);
+          std::vector<long> shape(array.ndim(), -1);
+          Tensor tensor{name, {}, read_floats(value, name, shape)};
+          tensor.shape.assign(shape.begin(), shape.end());
+          tensors.push_back(std::move(tensor));
+        }
+        nb::gil_scoped_release release;
+        save_tensors(path.string(), tensors, metadata);
+      },
+      nb::arg("path"), nb::arg("tensors"),
+      nb::arg("metadata") = std::map<std::string, std::string>(),
+      "Writes named arrays (as float32) and string metadata as one safetensors file, atomically "
+      "(e.g. hidden-unit features for another model; safetensors.numpy.load_file reads it).");
   m.def(
       "load_model",
       [](const std::filesystem::path& path) {

@@ -286,10 +286,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                model.hidden_type, self.log_z_method, self.ais_chains, self.ais_betas)
         if self._log_z_cache.get("key") == key:
             return self._log_z_cache["log_z"]
-        one_hot = model.hidden_type in ("potts", "potts-off")
-        log2_states = 0 if one_hot else min(model.n_visible, model.n_hidden)
-        affordable = log2_states <= self.max_log2_states
+        affordable = engine.can_enumerate(model, max_log2_states=self.max_log2_states)
         if self.log_z_method == "exact" and not affordable:
+            log2_states = min(model.n_visible, model.n_hidden)
             raise InvalidArgument(
                 f"the exact log-likelihood needs log Z over 2^{log2_states} states (D = "
                 f"{model.n_visible}, L = {model.n_hidden}), more than 2^{self.max_log2_states} "
@@ -300,7 +299,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                                      base_visible_bias=getattr(self, "_base_rate", None),
                                      seed=self._seed).log_z
         else:
-            log_z = engine.log_z(model, max_log2_states=log2_states).log_z
+            log_z = engine.log_z(model, max_log2_states=self.max_log2_states).log_z
         self._log_z_cache.update(key=key, log_z=log_z)
         return log_z
 

@@ -221,3 +221,9 @@ def test_checkpoint_states_hand_out_copies(engine, bas4):
     state = checkpoints[0].states[0]
     assert state.chains.shape == (4 * 16,) and state.steps == 3
     assert state.optimizer.size == 16 * 3 + 16 + 3  # momentum: one slot of W, b, c
+
+
+def test_can_enumerate_follows_the_limit(engine):
+    assert engine.can_enumerate(rbm.Model.zeros(784, 20), max_log2_states=20)
+    assert not engine.can_enumerate(rbm.Model.zeros(784, 21), max_log2_states=20)
+    assert engine.can_enumerate(rbm.Model.zeros(784, 500, hidden_type="potts"), max_log2_states=1)

@@ -91,3 +91,14 @@ def test_the_command_line_tool_reads_and_writes_the_same_files(tmp_path, engine)
     data = rbm.load_dataset("bas:3")
     expected = engine.mean_log_likelihood(model, data)
     assert evaluated["log_likelihood"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_save_tensors_writes_named_arrays(tmp_path):
+    path = tmp_path / "features.safetensors"
+    rbm.save_tensors(path, {"features": np.arange(6.0).reshape(2, 3), "ids": [1, 2]},
+                     metadata={"made_by": "test"})
+    header = safetensors_header(path)
+    assert header["features"]["shape"] == [2, 3] and header["ids"]["dtype"] == "F32"
+    assert header["__metadata__"]["made_by"] == "test"
+    with pytest.raises(rbm.InvalidArgument, match="finite"):
+        rbm.save_tensors(path, {"x": [np.nan]})
