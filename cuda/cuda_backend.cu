@@ -63,6 +63,10 @@ class CudaBackend final : public detail::Backend {
     });
   }
 
+  std::shared_ptr<const detail::ResidentData> upload_device(const DataView& view) override {
+    return guarded("upload", [&] { return cuda::upload_device(ctx_, view); });
+  }
+
   std::unique_ptr<detail::TrainingState> start_training(const detail::TrainSetup& setup,
                                                         const detail::TrainingSnapshot& initial,
                                                         const detail::ResidentData& data) override {

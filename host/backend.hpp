@@ -201,6 +201,8 @@ class Backend {
   virtual std::string device_name() const = 0;
 
   virtual std::shared_ptr<const ResidentData> upload(const Dataset& data) = 0;
+  /// Rows in CUDA device memory (view.cuda_device >= 0), validated by the Engine otherwise.
+  virtual std::shared_ptr<const ResidentData> upload_device(const DataView& view) = 0;
 
   /// Uploads the group's initial state (models and per-model state as built by the trainer,
   /// or read from a checkpoint).

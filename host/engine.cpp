@@ -9,6 +9,7 @@
 #include "host/backend.hpp"
 #include "host/check.hpp"
 #include "host/common/units.hpp"
+#include "host/data/data_view.hpp"
 #include "host/enumeration.hpp"
 #include "host/trainer.hpp"
 #ifdef RBM_WITH_CUDA
@@ -118,6 +119,15 @@ DataHandle Engine::upload(const Dataset& data) {
   RBM_EXPECTS(data.n_samples > 0, "dataset '", data.name, "' is empty");
   DataHandle handle;
   handle.data_ = backend_->upload(data);
+  return handle;
+}
+
+DataHandle Engine::upload(const DataView& view) {
+  if (view.cuda_device < 0) return upload(dataset_from(view));
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  detail::check_view_shape(view);
+  DataHandle handle;
+  handle.data_ = backend_->upload_device(view);
   return handle;
 }
 

@@ -156,6 +156,13 @@ std::shared_ptr<const ResidentData> CpuBackend::upload(const Dataset& data) {
   return resident;
 }
 
+std::shared_ptr<const ResidentData> CpuBackend::upload_device(const DataView& view) {
+  RBM_THROW(InvalidArgument, "the CPU backend cannot read CUDA device memory (",
+            view.name.empty() ? std::string("dataset") : "'" + view.name + "'",
+            " is on cuda:", view.cuda_device,
+            "): copy it to host memory first (e.g. tensor.cpu()) or use a CUDA engine");
+}
+
 std::vector<LogZResult> CpuBackend::log_z(const std::vector<EnumerationModel>& models,
                                           const LogZOptions& options) {
   std::vector<LogZResult> results;

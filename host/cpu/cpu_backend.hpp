@@ -32,6 +32,7 @@ class CpuBackend final : public Backend {
   std::string device_name() const override;
 
   std::shared_ptr<const ResidentData> upload(const Dataset& data) override;
+  std::shared_ptr<const ResidentData> upload_device(const DataView& view) override;
   std::unique_ptr<TrainingState> start_training(const TrainSetup& setup,
                                                 const TrainingSnapshot& initial,
                                                 const ResidentData& data) override;

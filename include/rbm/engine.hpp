@@ -93,6 +93,12 @@ class RBM_EXPORT Engine {
 
   /// Copies `data` to the backend once (compact form). Throws InvalidArgument if invalid.
   DataHandle upload(const Dataset& data);
+  /// Uploads the rows `view` points to. Host memory: read and copied, on either backend. CUDA
+  /// device memory: the CUDA backend converts it on its own device, device to device, after
+  /// waiting for the work queued on that device (so a producer's pending writes land first);
+  /// the CPU backend refuses it. A value other than 0 or 1 (NaN included) is an
+  /// InvalidArgument naming its row and column.
+  DataHandle upload(const DataView& view);
 
   /// Trains M models of one shape together, model m with configs[m] (configs may hold one
   /// entry for all). Models whose configs share unit types, optimizer, PCD chains, batch and
