@@ -5,7 +5,8 @@
 // one epoch with that epoch's hyper-parameters. Everything that does not care about the device
 // lives above the seam, once (host/trainer.cpp: the epoch loop, schedules, metrics, callbacks,
 // early stop, divergence, checkpoints, initial state; host/engine.cpp: validation, β scaling,
-// log Z's reduction to {0,1} units). The arithmetic both backends share is in host/common/.
+// log Z's reduction to {0,1} units, its conversion to the backend's precision, its offset and
+// its time budget). The arithmetic both backends share is in host/common/.
 //
 // ---- The training contract (both backends implement exactly this; tests compare them) ----
 // Notation: model m, seed s, V0 a [B][D] batch of data rows as unit values (a data bit x is
@@ -128,13 +129,25 @@ struct CdStepInput {
   const std::vector<float>* uniforms = nullptr;
 };
 
-/// A model reduced to {0,1} units on both layers and oriented so that the hidden layer is the
-/// one to enumerate, in double: log Z = log Σ_h e^{cᵀh} Π_i (1 + e^{b_i + W_i·h}) + log_offset.
+/// A model reduced to {0,1} units on both layers and oriented so that its hidden layer is the
+/// one to enumerate (host/enumeration.hpp), in the precision its backend enumerates in (the
+/// Engine converts once; backends never round parameters themselves). A backend's log_z returns
+///   log Z' = log Σ_h e^{cᵀh} Π_i (1 + e^{b_i + W_i·h}),
+/// the raw sum: the Engine adds the reduction's constant and records the orientation.
+template <typename Real>
 struct EnumerationModel {
   int n_visible = 0, n_hidden = 0;
-  std::vector<double> weights, visible_bias, hidden_bias;  ///< [D][L], [D], [L]
-  double log_offset = 0;
-  bool enumerated_hidden = true;  ///< the original hidden layer is the enumerated one
+  std::vector<Real> weights, visible_bias, hidden_bias;  ///< [D][L], [D], [L]
+};
+
+/// The arithmetic of a backend's exact log Z: float64 (the CPU reference) or float32 (the CUDA
+/// kernels, float products with float64 sums).
+enum class LogZPrecision { float32, float64 };
+
+/// A backend's exact log Z throughput, for the time budget of LogZOptions::max_seconds.
+struct LogZRate {
+  double pairs_per_second = 0;  ///< (state, unit) pairs per second at large L
+  std::string source;           ///< how it was obtained (measured where, or calibrated here)
 };
 
 class Backend {
@@ -158,8 +171,18 @@ class Backend {
 
   virtual Model cd_step(const CdStepInput& input) = 0;
 
-  virtual std::vector<LogZResult> log_z(const std::vector<EnumerationModel>& models,
-                                        const LogZOptions& options) = 0;
+  /// The precision of this backend's exact log Z; the Engine calls the log_z overload of it.
+  virtual LogZPrecision log_z_precision() const = 0;
+  /// log Z' of each model (one shape, already validated and within the limits) and its
+  /// states, pairs and seconds; options.progress as documented in LogZOptions. A backend
+  /// implements the overload of its precision (the other is never called: it throws).
+  virtual std::vector<LogZResult> log_z(const std::vector<EnumerationModel<double>>& models,
+                                        const LogZOptions& options);
+  virtual std::vector<LogZResult> log_z(const std::vector<EnumerationModel<float>>& models,
+                                        const LogZOptions& options);
+  /// The enumeration rate the time budget is estimated from (may be measured on first use,
+  /// then kept).
+  virtual LogZRate log_z_rate() = 0;
   virtual std::vector<double> free_energy(const Model& model, const ResidentData& data) = 0;
   virtual double reconstruction_error(const Model& model, const ResidentData& data) = 0;
   virtual std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) = 0;

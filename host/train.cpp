@@ -71,6 +71,20 @@ double Schedule::at(int epoch, int epochs) const {
   return first_;
 }
 
+bool Schedule::depends_on_run_length() const {
+  switch (shape_) {
+    case Shape::linear:
+    case Shape::exponential:
+      return first_ != last_;
+    case Shape::switch_at:
+      return when_ < 1 && first_ != last_;
+    case Shape::constant:
+    case Shape::step:
+      return false;
+  }
+  return true;
+}
+
 int Schedule::at_int(int epoch, int epochs) const {
   return static_cast<int>(std::lround(at(epoch, epochs)));
 }
@@ -356,6 +370,24 @@ TrainConfig train_config_from_json(const std::string& text) {
     RBM_THROW(InvalidArgument, "train config JSON has a value of the wrong type: ", e.what());
   }
   return c;
+}
+
+void set_total_epochs(TrainingCheckpoint& checkpoint, int epochs) {
+  RBM_EXPECTS(epochs >= checkpoint.epochs_done, "the run has done ", checkpoint.epochs_done,
+              " epochs already; it cannot be resumed to ", epochs, " epochs in all");
+  for (TrainConfig& config : checkpoint.configs) {
+    const std::pair<const char*, const Schedule*> schedules[] = {
+        {"cd_steps", &config.cd_steps},
+        {"batch_size", &config.batch_size},
+        {"learning_rate", &config.learning_rate},
+        {"momentum", &config.momentum}};
+    for (const auto& [key, schedule] : schedules)
+      RBM_EXPECTS(config.epochs == epochs || !schedule->depends_on_run_length(), "the run's ", key,
+                  " schedule '", schedule->to_string(), "' is spread over its ", config.epochs,
+                  " epochs; resuming it to ", epochs,
+                  " epochs would change the epochs already done (train a new run instead)");
+  }
+  for (TrainConfig& config : checkpoint.configs) config.epochs = epochs;
 }
 
 Model init_model(const Dataset& data, int n_hidden, const TrainConfig& config) {

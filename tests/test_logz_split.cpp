@@ -1,10 +1,10 @@
 // tests/test_logz_split.cpp — the GPU's exact log Z algorithm, run on the CPU.
 //
-// cuda/logz_math.hpp holds every piece of arithmetic the CUDA kernels (cuda/logz.cu) execute:
-// the suffix tables, the per-(tile, unit) plan with its range guard, X' values, the extraction
-// schedule, the k-tile walk (run_ktile), the per-state term and the (max, Σexp) combination.
-// Here a scalar emulation drives those same functions in the kernels' order — tiles of 64
-// prefixes, 128-suffix blocks of 16×16 threads with 4×8 states each, fixed reduction trees,
+// host/common/logz_math.hpp holds every piece of arithmetic the CUDA kernels (cuda/logz.cu)
+// execute: the suffix tables, the per-(tile, unit) plan with its range guard, X' values, the
+// extraction schedule, the k-tile walk (run_ktile), the per-state term and the (max, Σexp)
+// combination. Here a scalar emulation drives those same functions in the kernels' order — tiles of
+// 64 prefixes, 128-suffix blocks of 16×16 threads with 4×8 states each, fixed reduction trees,
 // chunks — and is compared with the float64 CPU backend (Engine(cpu).log_z). Without a GPU this
 // is how the algorithm is checked; tests/test_cuda_logz.cpp compares the device itself.
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda/logz_math.hpp"
+#include "host/common/logz_math.hpp"
 #include "rbm/engine.hpp"
 #include "rbm/model.hpp"
 #include "tests/support/logz_models.hpp"
@@ -27,7 +27,7 @@
 namespace rbm::test {
 namespace {
 
-namespace lz = ::rbm::cuda::logz;
+namespace lz = ::rbm::detail::logz;
 
 // Accuracy of the split product against float64 enumeration. Per state the product takes D
 // float32 factors; each costs ≤ 3 roundings (X' and Y' from expf of a rounded argument, the FMA,
@@ -351,7 +351,7 @@ TEST(LogZSplitGuard, FastPlansStayInFloatRange) {
         // X' and Y' are expf of float arguments of size |fx| + |t| + |k| ln2 and |fy - t|: each
         // rounding of an argument moves the factor by up to 2^-24 times it (plus ~3 ulps).
         const double argument = std::fabs(fx) + std::fabs(fy) + 2 * std::fabs(t) + std::abs(plan.k);
-        EXPECT_NEAR(got, lz::softplus(f), 1.2e-7 * (4 + argument)) << fx << " " << fy;
+        EXPECT_NEAR(got, rbm::detail::softplus(f), 1.2e-7 * (4 + argument)) << fx << " " << fy;
       }
   }
   EXPECT_GT(fast, 1000);

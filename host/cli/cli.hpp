@@ -31,6 +31,18 @@ struct CommonOptions {
 void add_common(CLI::App* command, CommonOptions& common);
 Engine make_engine(const CommonOptions& common);
 
+/// --max-seconds S and --max-log2-states N, the limits of exact log Z (rbm::LogZOptions): a
+/// log Z estimated to take longer than S, or to enumerate more than 2^N states, is refused (or
+/// skipped, where a command says so). Neither given: a time budget of `default_seconds`.
+struct LogZLimits {
+  double max_seconds = 0;   ///< 0: not given
+  int max_log2_states = 0;  ///< 0: not given
+  double default_seconds = kDefaultLogZSeconds;
+  LogZOptions options() const;
+};
+/// `scope` says what one budget covers ("per model", ...) in the help text.
+void add_log_z_limits(CLI::App* command, LogZLimits& limits, const std::string& scope);
+
 /// Prints `record` as one JSON line (--json) or `text` for people, on stdout.
 void print(const CommonOptions& common, const json& record, const std::string& text);
 /// A line of progress on stderr (never stdout, which scripts parse).
@@ -75,13 +87,19 @@ std::string stem_of(const std::string& path);
 /// Loads model `index` of a model file (several models: --index picks one).
 Model load_one_model(const std::string& path, int index);
 
-/// Ctrl-C (SIGINT) and SIGTERM for long commands: the first asks the run to stop after the
-/// current epoch (stop_requested()); a second exits at once (status 130) — unless a file is
-/// being written, in which case it exits as soon as the write is complete, so that no partial
-/// file is ever left behind.
+/// Ctrl-C (SIGINT) and SIGTERM for long commands: the first asks the command to stop at its next
+/// safe point (stop_requested(): training after the current epoch, exact log Z between chunks)
+/// and prints `first_note`; a second exits at once (status 130) — unless a file is being
+/// written, in which case it exits as soon as the write is complete, so that no partial file is
+/// ever left behind.
 class Interrupts {
  public:
-  Interrupts();  ///< installs the handlers (once per process)
+  static constexpr const char* kTrainingNote =
+      "stopping after this epoch (a checkpoint is written); press Ctrl-C again to quit at once";
+  static constexpr const char* kLogZNote =
+      "stopping exact log Z; press Ctrl-C again to quit at once";
+  /// Installs the handlers; `first_note` (a string literal) is printed on the first signal.
+  explicit Interrupts(const char* first_note);
   static const std::atomic<bool>& stop_requested();
   /// Held while a file is written (a second signal then waits for it).
   class Writing {

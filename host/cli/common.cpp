@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "host/cli/cli.hpp"
@@ -30,6 +31,27 @@ Engine make_engine(const CommonOptions& common) {
   EngineOptions options;
   options.cpu_threads = common.threads;
   return Engine(parse_backend_kind(common.backend), options);
+}
+
+LogZOptions LogZLimits::options() const {
+  LogZOptions options;
+  if (max_seconds > 0) options.max_seconds = max_seconds;
+  if (max_log2_states > 0) options.max_log2_states = max_log2_states;
+  if (max_seconds <= 0 && max_log2_states <= 0) options.max_seconds = default_seconds;
+  return options;
+}
+
+void add_log_z_limits(CLI::App* command, LogZLimits& limits, const std::string& scope) {
+  command
+      ->add_option("--max-seconds", limits.max_seconds,
+                   "exact log Z: refuse what is estimated to take longer than S seconds " + scope +
+                       " (default " + format("%g", limits.default_seconds) +
+                       " when no limit is given)")
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--max-log2-states", limits.max_log2_states,
+                   "exact log Z: refuse more than 2^N states (alone: replaces the time limit)")
+      ->check(CLI::Range(1, 62));
 }
 
 void print(const CommonOptions& common, const json& record, const std::string& text) {
@@ -156,16 +178,20 @@ std::atomic<bool> g_stop{false};
 std::atomic<int> g_signals{0};
 std::atomic<bool> g_writing{false};
 std::atomic<bool> g_exit_after_write{false};
-static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
+std::atomic<const char*> g_first_note{""};
+std::atomic<std::size_t> g_first_note_length{0};
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free &&
+                  std::atomic<const char*>::is_always_lock_free &&
+                  std::atomic<std::size_t>::is_always_lock_free,
               "the signal handler needs lock-free atomics");
 
 extern "C" void on_signal(int) {
   if (++g_signals == 1) {
     g_stop = true;
-    static const char message[] =
-        "\nrbm: stopping after this epoch (a checkpoint is written); press Ctrl-C again to quit "
-        "at once\n";
-    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, message, sizeof message - 1);
+    static const char prefix[] = "\nrbm: ";
+    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, prefix, sizeof prefix - 1);
+    n = ::write(STDERR_FILENO, g_first_note.load(), g_first_note_length.load());
+    n = ::write(STDERR_FILENO, "\n", 1);
   } else if (g_writing) {
     g_exit_after_write = true;
   } else {
@@ -174,7 +200,9 @@ extern "C" void on_signal(int) {
 }
 }  // namespace
 
-Interrupts::Interrupts() {
+Interrupts::Interrupts(const char* first_note) {
+  g_first_note_length = std::strlen(first_note);
+  g_first_note = first_note;
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);

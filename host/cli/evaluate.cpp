@@ -11,10 +11,11 @@ namespace {
 struct EvalCommand {
   CommonOptions common;
   std::string model, data;
-  int max_log2_states = LogZOptions{}.max_log2_states;
+  LogZLimits limits;
 };
 
-/// Progress for long enumerations: a line on stderr every few seconds.
+/// Progress for long enumerations: a line on stderr every few seconds. Returns false (cancel)
+/// once Ctrl-C was pressed.
 std::function<bool(double)> progress_printer() {
   auto start = Clock::now();
   auto last = start;
@@ -25,15 +26,27 @@ std::function<bool(double)> progress_printer() {
       note(format("log Z %5.1f%% done, %.0f s elapsed, ~%.0f s left", 100 * fraction, elapsed,
                   fraction > 0 ? elapsed * (1 - fraction) / fraction : 0.0));
     }
-    return true;
+    return !Interrupts::stop_requested();
   };
 }
 
 LogZOptions logz_options(const EvalCommand& o) {
-  LogZOptions options;
-  options.max_log2_states = o.max_log2_states;
+  LogZOptions options = o.limits.options();
   options.progress = progress_printer();
   return options;
+}
+
+/// Runs a command whose exact log Z may be interrupted: Ctrl-C stops the enumeration at its next
+/// chunk and exits with status 130 (nothing is written: these commands only print).
+int interruptible(const std::function<int()>& body) {
+  const Interrupts interrupts(Interrupts::kLogZNote);
+  try {
+    return body();
+  } catch (const Cancelled& e) {
+    if (!Interrupts::stop_requested()) throw;
+    note(std::string("interrupted: ") + e.what());
+    return kExitInterrupted;
+  }
 }
 
 json logz_json(const LogZResult& r) {
@@ -55,9 +68,7 @@ std::string states_text(const LogZResult& r) {
 
 void add_model_options(CLI::App* cmd, EvalCommand& o) {
   cmd->add_option("--model", o.model, "model file")->required();
-  cmd->add_option("--max-log2-states", o.max_log2_states,
-                  "refuse to enumerate more than 2^N states")
-      ->capture_default_str();
+  add_log_z_limits(cmd, o.limits, "(all models of the file together)");
 }
 
 int run_logz(const EvalCommand& o) {
@@ -147,7 +158,7 @@ Runner add_logz(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("logz", "exact log Z of a saved model");
   add_common(cmd, o->common);
   add_model_options(cmd, *o);
-  return [cmd, o] { return cmd->parsed() ? run_logz(*o) : -1; };
+  return [cmd, o] { return cmd->parsed() ? interruptible([&] { return run_logz(*o); }) : -1; };
 }
 
 Runner add_eval(CLI::App& app) {
@@ -157,7 +168,7 @@ Runner add_eval(CLI::App& app) {
   add_common(cmd, o->common);
   add_model_options(cmd, *o);
   cmd->add_option("--data", o->data, "dataset spec")->required();
-  return [cmd, o] { return cmd->parsed() ? run_eval(*o) : -1; };
+  return [cmd, o] { return cmd->parsed() ? interruptible([&] { return run_eval(*o); }) : -1; };
 }
 
 Runner add_info(CLI::App& app) {

@@ -2,6 +2,7 @@
 // seeds (the seeds of one size train together, as one batch of models), scored by exact
 // log-likelihood on the training and test data: mean ± std per size, as a table and a plot
 // (seed 002's figure 4, carried past L = 8).
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -15,7 +16,8 @@ struct SweepCommand {
   CommonOptions common;
   RunConfigOptions run;
   std::string sizes = "2,4,6,8,10,12", test, png = "sweep.png";
-  int seeds = 5, max_log2_states = 30;
+  int seeds = 5;
+  LogZLimits limits;
   bool csv = false;
 };
 
@@ -75,6 +77,13 @@ int run(const SweepCommand& o) {
   const DataHandle train_handle = engine.upload(train);
   DataHandle test_handle;
   if (!o.test.empty()) test_handle = engine.upload(load_dataset(o.test));
+  // Refuse before any training when the largest size's exact log Z is beyond the limit.
+  const LogZOptions logz = o.limits.options();
+  Model largest = Model::zeros(train.n_visible, *std::max_element(sizes.begin(), sizes.end()));
+  largest.visible_type = config.train.visible_type;
+  largest.hidden_type = config.train.hidden_type;
+  const LogZEstimate cost = engine.log_z_estimate(largest, logz, o.seeds);
+  if (!cost.allowed) throw InvalidArgument("--sizes: " + cost.refusal);
   std::vector<json> rows;
   Series train_series, test_series;
   train_series.label = "training data";
@@ -101,15 +110,16 @@ int run(const SweepCommand& o) {
     const std::vector<Model> trained = engine.train(models, configs, train_handle, options);
     const double train_seconds = seconds_since(size_start);
     std::vector<double> train_ll, test_ll;
-    LogZOptions logz;
-    logz.max_log2_states = o.max_log2_states;
     const auto eval_start = Clock::now();
-    for (int s = 0; s < o.seeds; ++s) {
-      if (diverged[s]) continue;
-      const double log_z = engine.log_z(trained[s], logz).log_z;
-      train_ll.push_back(engine.mean_log_likelihood(trained[s], train_handle, log_z));
+    std::vector<Model> healthy;  // the seeds' exact log Z in one call
+    for (int s = 0; s < o.seeds; ++s)
+      if (!diverged[s]) healthy.push_back(trained[s]);
+    const std::vector<LogZResult> log_zs =
+        healthy.empty() ? std::vector<LogZResult>{} : engine.log_z(healthy, logz);
+    for (std::size_t s = 0; s < healthy.size(); ++s) {
+      train_ll.push_back(engine.mean_log_likelihood(healthy[s], train_handle, log_zs[s].log_z));
       if (!o.test.empty())
-        test_ll.push_back(engine.mean_log_likelihood(trained[s], test_handle, log_z));
+        test_ll.push_back(engine.mean_log_likelihood(healthy[s], test_handle, log_zs[s].log_z));
     }
     const Stats tr = stats(train_ll), te = stats(test_ll);
     json row = {{"event", "size"},
@@ -174,9 +184,7 @@ Runner add_sweep(CLI::App& app) {
   cmd->add_option("--png", o->png, "plot; the numbers go next to it (.jsonl)")
       ->capture_default_str();
   cmd->add_flag("--csv", o->csv, "also write the numbers as CSV");
-  cmd->add_option("--max-log2-states", o->max_log2_states,
-                  "refuse sizes whose exact log Z needs more than 2^N states")
-      ->capture_default_str();
+  add_log_z_limits(cmd, o->limits, "per size (all its seeds; checked before training)");
   return [cmd, o] { return cmd->parsed() ? run(*o) : -1; };
 }
 

@@ -17,7 +17,8 @@ struct TrainCommand {
   CommonOptions common;
   RunConfigOptions run;
   std::string out = "model.safetensors", checkpoint, resume, valid, curves;
-  int checkpoint_every = 0, eval_every = 0, max_log2_states = 24;
+  int checkpoint_every = 0, eval_every = 0;
+  LogZLimits limits;
   bool keep_last_good = false, quiet = false, csv = false;
 };
 
@@ -63,6 +64,24 @@ std::string duration(double seconds) {
   return format("%dh%02dm", static_cast<int>(seconds / 3600), static_cast<int>(seconds / 60) % 60);
 }
 
+/// What may change when a run is resumed: its data (moved files) and its length (--epochs N: the
+/// new total, when no schedule is spread over the run's length; see rbm::set_total_epochs). The
+/// rest of the recipe is the checkpoint's; other run options are refused by name.
+void resume_options(const RunConfigOptions& given, TrainingCheckpoint& resumed, RunConfig& config) {
+  if (!given.config_file.empty())
+    throw InvalidArgument("--resume continues the checkpoint's own recipe: --config is not taken");
+  for (const auto& [key, value] : given.overrides.items())
+    if (key != "data" && key != "epochs")
+      throw InvalidArgument("--resume continues the checkpoint's own recipe: '" + key +
+                            "' cannot change (only --data and --epochs can be given)");
+  if (given.overrides.contains("data")) config.data = given.overrides["data"];
+  if (given.overrides.contains("epochs")) {
+    const int epochs = given.overrides["epochs"].get<int>();
+    set_total_epochs(resumed, epochs);
+    config.train.epochs = epochs;
+  }
+}
+
 /// Progress on stderr: a bar with ETA on a terminal, a line every `every` epochs otherwise.
 class Progress {
  public:
@@ -101,12 +120,13 @@ class Progress {
 };
 
 /// Learning curves (--eval-every): per model and evaluated epoch, reconstruction errors, exact
-/// log-likelihoods where 2^min(D,L) ≤ 2^max_log2_states (or a Potts layer), the free-energy gap
-/// between held-out and training data (over-fitting shows as a growing gap), wall time.
+/// log-likelihoods where exact log Z is within the limits (always for a Potts layer), the
+/// free-energy gap between held-out and training data (over-fitting shows as a growing gap),
+/// wall time.
 class Monitor {
  public:
-  Monitor(Engine& engine, const DataHandle& train, const DataHandle* valid, int max_log2_states)
-      : engine_(engine), train_(train), valid_(valid), max_log2_states_(max_log2_states) {}
+  Monitor(Engine& engine, const DataHandle& train, const DataHandle* valid, LogZOptions limits)
+      : engine_(engine), train_(train), valid_(valid), limits_(std::move(limits)) {}
 
   void record_epoch(const std::vector<EpochMetrics>& metrics) {
     for (const EpochMetrics& m : metrics) last_error_[m.model] = m.reconstruction_error;
@@ -128,14 +148,14 @@ class Monitor {
         row["valid_reconstruction_error"] = engine_.reconstruction_error(model, *valid_);
         row["free_energy_gap"] = mean(engine_.free_energy(model, *valid_)) - train_f;
       }
-      const bool one_hot =
-          model.hidden_type == UnitType::potts || model.hidden_type == UnitType::potts_off;
-      if (one_hot || std::min(model.n_visible, model.n_hidden) <= max_log2_states_) {
-        LogZOptions options;
-        options.max_log2_states = max_log2_states_;
-        const double log_z = engine_.log_z(model, options).log_z;
+      const LogZEstimate cost = engine_.log_z_estimate(model, limits_);
+      if (cost.allowed) {
+        const double log_z = engine_.log_z(model, limits_).log_z;
         row["train_ll"] = -train_f - log_z;
         if (valid_) row["valid_ll"] = engine_.mean_log_likelihood(model, *valid_, log_z);
+      } else if (!said_why_no_likelihood_) {
+        note(cost.refusal + "; the learning curves go without exact log-likelihoods");
+        said_why_no_likelihood_ = true;
       }
       row["eval_seconds"] = seconds_since(start);
       rows.push_back(row);
@@ -193,7 +213,8 @@ class Monitor {
   Engine& engine_;
   const DataHandle& train_;
   const DataHandle* valid_;  ///< null without --valid
-  int max_log2_states_;
+  LogZOptions limits_;
+  bool said_why_no_likelihood_ = false;
   std::map<int, double> last_error_;
   std::vector<json> rows_;
   Clock::time_point start_ = Clock::now();
@@ -201,13 +222,13 @@ class Monitor {
 
 int run(TrainCommand& o) {
   const auto start = Clock::now();
-  const Interrupts interrupts;
+  const Interrupts interrupts(Interrupts::kTrainingNote);
   TrainingCheckpoint resumed;
   RunConfig config;
   if (!o.resume.empty()) {
     resumed = load_checkpoint(o.resume);
     config = run_config_from_json(json::parse(resumed.note.empty() ? "{}" : resumed.note));
-    if (o.run.overrides.contains("data")) config.data = o.run.overrides["data"];
+    resume_options(o.run, resumed, config);
   } else {
     config = o.run.resolve();
   }
@@ -247,7 +268,7 @@ int run(TrainCommand& o) {
 
   Progress progress(epochs, o.eval_every > 0 ? o.eval_every : std::max(1, epochs / 20),
                     o.quiet || o.common.json_output);
-  Monitor monitor(engine, resident, o.valid.empty() ? nullptr : &valid, o.max_log2_states);
+  Monitor monitor(engine, resident, o.valid.empty() ? nullptr : &valid, o.limits.options());
   rbm::TrainOptions options;
   options.stop_requested = &Interrupts::stop_requested();
   options.checkpoint_every = o.checkpoint_every;
@@ -348,9 +369,8 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--valid", t.valid, "held-out dataset spec for --eval-every");
   cmd->add_option("--curves", t.curves, "prefix of the learning-curve files (default: OUT)");
   cmd->add_flag("--csv", t.csv, "also write the learning-curve numbers as CSV");
-  cmd->add_option("--max-log2-states", t.max_log2_states,
-                  "evaluate exact log-likelihoods only up to 2^N states")
-      ->capture_default_str();
+  t.limits.default_seconds = 10;
+  add_log_z_limits(cmd, t.limits, "per model and evaluation (beyond it: no log-likelihood)");
   cmd->add_option("--checkpoint-every", t.checkpoint_every,
                   "write the whole training state every N epochs");
   cmd->add_option("--checkpoint", t.checkpoint, "checkpoint file (default OUT.checkpoint)");

@@ -113,10 +113,18 @@ class RBM_EXPORT Engine {
                             const DataHandle& data,
                             const TrainOptions& options = {});
 
-  /// Exact log Z by enumerating the smaller layer (float64 accumulation).
+  /// Exact log Z by enumerating the smaller layer (float64 accumulation). Refused
+  /// (InvalidArgument) beyond the limits of `options` (by default a time budget, see
+  /// LogZOptions); throws Cancelled when options.progress returns false.
   LogZResult log_z(const Model& model, const LogZOptions& options = {});
   /// The same for several models of one shape, in one call.
   std::vector<LogZResult> log_z(const std::vector<Model>& models, const LogZOptions& options = {});
+  /// What log_z of `n_models` models shaped like `model` would cost on this engine, and whether
+  /// `options` allow it (the check log_z makes). The first call on a CPU engine measures its
+  /// rate (a few ms).
+  LogZEstimate log_z_estimate(const Model& model,
+                              const LogZOptions& options = {},
+                              std::size_t n_models = 1);
 
   /// F(v) = -log Σ_h e^{-E(v,h)} for every sample, in float64: -bᵀv - Σ_j softplus(c_j +
   /// vᵀW_{:,j}) for Bernoulli hidden units (log 2cosh for spin, log-sum-exp for Potts).

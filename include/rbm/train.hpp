@@ -44,6 +44,9 @@ class RBM_EXPORT Schedule {
   Shape shape() const { return shape_; }
   double first() const { return first_; }
   bool is_constant() const { return shape_ == Shape::constant; }
+  /// True when a value at some epoch depends on the run's length (linear and exponential
+  /// between two different values, a switch at a fraction of the run).
+  bool depends_on_run_length() const;
   /// The text parse() reads back.
   std::string to_string() const;
   bool operator==(const Schedule& other) const;
@@ -159,6 +162,13 @@ struct TrainingCheckpoint {
   std::vector<ModelState> states;
   std::string note;  ///< free text for the caller (the CLI stores its run configuration here)
 };
+
+/// Makes `epochs` the new total length of a checkpoint's run (every model's config), so that
+/// Engine::resume trains on to it (or, fewer than planned, stops earlier). The result equals an
+/// uninterrupted run of `epochs` epochs, which is why it is refused (InvalidArgument, naming
+/// the schedule) when a schedule depends on the run's length: the epochs already done would
+/// have followed another schedule. Also refused when `epochs` < checkpoint.epochs_done.
+RBM_EXPORT void set_total_epochs(TrainingCheckpoint& checkpoint, int epochs);
 
 /// How a run is driven (not part of the recipe).
 struct TrainOptions {

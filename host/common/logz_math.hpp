@@ -1,5 +1,5 @@
-// cuda/logz_math.hpp — the arithmetic of exact log Z in split-product form, shared by the CUDA
-// kernels (cuda/logz.cu) and by CPU tests that run the very same functions on small models.
+// host/common/logz_math.hpp — the arithmetic of exact log Z in split-product form, shared by the
+// CUDA kernels (cuda/logz.cu) and by CPU tests that run the very same functions on small models.
 //
 // Plain C++ (no CUDA headers): every function is RBM_HD, so nvcc compiles it for the device and
 // g++ for the host. This is how the algorithm is tested on machines without a GPU.
@@ -41,7 +41,8 @@
 #include <cstring>
 #include <limits>
 
-#include "host/common/philox.hpp"  // RBM_HD: __host__ __device__ under nvcc, inline otherwise
+#include "host/common/hd.hpp"
+#include "host/common/numeric.hpp"  // softplus
 
 // Loop pragmas for the device pass only (the host compiler of an nvcc build would warn).
 #if defined(__CUDA_ARCH__)
@@ -52,7 +53,7 @@
 #define RBM_LOGZ_NO_UNROLL
 #endif
 
-namespace rbm::cuda::logz {
+namespace rbm::detail::logz {
 
 // ---- Geometry (the kernel's tiling; the CPU emulation uses the same numbers) ----------------
 inline constexpr int kMaxEnumeratedBits = 48;  ///< L limit: bounded tables, 64-bit indices
@@ -121,14 +122,6 @@ RBM_HD void extract_exponent(float& prod, int& exponent_sum, std::uint32_t one_b
 /// The fast pair: one FMA and one multiply, no special function.
 RBM_HD float fast_step(float prod, float x, float y, float one) {
   return prod * fmaf(x, y, one);
-}
-
-RBM_HD double softplus(double u) {
-  return u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
-}
-
-RBM_HD float softplus(float u) {
-  return u > 0 ? u + log1pf(expf(-u)) : log1pf(expf(u));
 }
 
 /// The guarded pair: fx, fy are raw fields. Multiplies prod by 2^frac and adds the integer part
@@ -549,4 +542,4 @@ RBM_HD int thread_suffix(int tx, int b) {
   return (b < 4 ? 0 : kTileSuffixes / 2) + tx * 4 + (b & 3);
 }
 
-}  // namespace rbm::cuda::logz
+}  // namespace rbm::detail::logz
