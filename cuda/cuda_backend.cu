@@ -73,8 +73,7 @@ class CudaBackend final : public detail::Backend {
   using detail::Backend::log_z;
   std::vector<LogZResult> log_z(const std::vector<detail::EnumerationModel<float>>& models,
                                 const LogZOptions& options) override {
-    return guarded("log_z",
-                   [&] { return exact_log_z(models, options, ctx_.stream(), &logz_workspace_); });
+    return guarded("log_z", [&] { return exact_log_z(models, options, ctx_.stream(), logz_); });
   }
   detail::LogZRate log_z_rate() override {
     return guarded("log_z", [&] { return cuda::log_z_rate(ctx_.device()); });
@@ -138,7 +137,7 @@ class CudaBackend final : public detail::Backend {
   }
 
   Context ctx_;
-  DeviceBuffer<unsigned char> logz_workspace_;
+  LogZResources logz_;
 };
 
 }  // namespace
