@@ -1,7 +1,9 @@
 // cuda/sampling.cu — free-running block-Gibbs chains on the device (the sampling contract of
 // host/backend.hpp), replayed through CUDA graphs sweep by sweep.
-#include "cuda/gibbs.cuh"
+#include "cuda/chains.cuh"
+#include "cuda/gather.cuh"
 #include "cuda/graphs.cuh"
+#include "cuda/layers.cuh"
 #include "cuda/operations.cuh"
 
 namespace rbm::cuda {
@@ -28,7 +30,6 @@ Dataset sample(Context& ctx, const Model& model, const SampleOptions& options) {
     launch_init_chains(nullptr, model.visible_type, seed.data(), detail::RandomStream::sample, 1, C,
                        D, 1, x.data(), stream);
   }
-  ctx.set_tf32(false);
   Uniforms u;
   u.seeds = seed.data();
   u.cursor = cursor.data();

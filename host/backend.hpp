@@ -15,12 +15,15 @@
 // Uniforms: random_uniform(s, RandomStream::gibbs, 0, offset + i), where `offset` starts at 0
 // and advances, after each mini-batch step, by the count that step consumed, k·R·(L+D) with
 // R = rows of the negative phase (B for CD, n_chains for PCD) and this epoch's B and k. Inside a
-// step the layout is: h0 [R][L], then for t = 1..k: v_t [R][D], then (t < k) h_t [R][L]; a
-// one-hot row r uses the first uniform of its slot, [r][0]. It depends on the model's own seed
-// only, so M models trained together equal M single runs.
+// step the layout is: h0 [R][L], then for t = 1..k: v_t [R][D], then (t < k) h_t [R][L] — except
+// for PCD with hidden chains, which draws no h0: for t = 1..k: v_t [R][D], then h_t [R][L] (k·R·
+// (L+D) all the same); a one-hot row r uses the first uniform of its slot, [r][0]. It depends on
+// the model's own seed only, so M models trained together equal M single runs.
 //  1. Positive phase: M0 = mean_h(V0 W + c).
-//  2. Negative start: CD: X = V0, H = sample_h(V0 W + c).  PCD: X = chains, H = sample_h(X W + c).
-//  3. For t = 1..k: X = sample_v(H Wᵀ + b); Mh = mean_h(X W + c); if t < k: H = sample_h(X W + c).
+//  2. Negative start: CD: X = V0, H = sample_h(V0 W + c).  PCD, visible chains: X = chains,
+//     H = sample_h(X W + c).  PCD, hidden chains: H = chains.
+//  3. For t = 1..k: X = sample_v(H Wᵀ + b); Mh = mean_h(X W + c); if t < k, or t = k with hidden
+//     chains: H = sample_h(X W + c) (at t = k from the very fields of Mh).
 //  4. Likelihood statistics: gW = V0ᵀM0 / B − XᵀMh / R; gb = colmean(V0) − colmean(X);
 //     gc = colmean(M0) − colmean(Mh) (column means summed in double, each rounded to float).
 //     Centering (with offsets μ [D], λ [L]): gW ← centered_weight_gradient(gW, μ, λ, gb, gc);
@@ -31,7 +34,7 @@
 //     (sparsity, L2 = weight_decay, L1), b and c with their gradients as they are.
 //     Centering offsets then move: μ ← moving_average(μ, colmean(V0), ν),
 //     λ ← moving_average(λ, colmean(M0), ν).
-//  6. PCD: chains = X.
+//  6. PCD: chains = X (visible chains) or H (hidden chains).
 //  Reconstruction error of the step: CD: mean over [B][D] of (V0 − mean_v(H₀ Wᵀ + b))², i.e. the
 //  t = 1 visible means (free, already computed). PCD (whose visible means belong to the chains):
 //  mean over [B][D] of (V0 − mean_v(M0 Wᵀ + b))².
@@ -42,7 +45,8 @@
 // count of parameters that are non-finite or larger in magnitude than the plan's bound.
 // Initial state of a run (built above the seam, host/trainer.cpp: initial_checkpoint):
 // optimizer slots 0; uniform offset 0, steps 0; PCD chains (n_chains, or the run's largest B,
-// rows) X = sample_v(b) with u = random_uniform(s, RandomStream::init, 1, c·D + i); sparsity q
+// rows) X = sample_v(b) with u = random_uniform(s, RandomStream::init, 1, c·D + i), or for hidden
+// chains H = sample_h(c) with u = random_uniform(s, RandomStream::init, 1, c·L + j); sparsity q
 // 0 (replaced by the first step's mean); centering offsets μ = the data's column means in unit
 // values (spin: 2p − 1), λ = the mean of a hidden unit with zero field (Bernoulli 1/2, spin 0,
 // Potts 1/L, Potts with off state 1/(L + 1)).
@@ -80,13 +84,14 @@ struct TrainSetup {
   int n_models = 0, n_visible = 0, n_hidden = 0;
   UnitType visible_type = UnitType::bernoulli, hidden_type = UnitType::bernoulli;
   bool persistent = false;
-  int chain_rows = 0;      ///< R for PCD
-  int max_batch_size = 0;  ///< the largest B of the run
-  int max_cd_steps = 0;    ///< the largest k of the run
+  PcdChains pcd_chains = PcdChains::hidden;  ///< what PCD chains carry (contract step 2)
+  int chain_rows = 0;                        ///< R for PCD
+  int max_batch_size = 0;                    ///< the largest B of the run
+  int max_cd_steps = 0;                      ///< the largest k of the run
   Optimizer optimizer = Optimizer::momentum;
   bool centering = false;
   bool sparsity = false;
-  bool tf32 = false;
+  GemmMath math = GemmMath::fp32;
   std::vector<std::uint64_t> seeds;  ///< [M]
 };
 

@@ -29,15 +29,17 @@ int max_cd_steps(const TrainConfig& c) {
 struct GroupKey {
   UnitType visible_type, hidden_type;
   bool persistent;
+  PcdChains pcd_chains;
   int chains;
   Optimizer optimizer;
-  bool centering, sparsity, tf32;
+  bool centering, sparsity;
+  GemmMath math;
   int epochs;
   std::string batch_size, cd_steps;
 
   auto tied() const {
-    return std::tie(visible_type, hidden_type, persistent, chains, optimizer, centering, sparsity,
-                    tf32, epochs, batch_size, cd_steps);
+    return std::tie(visible_type, hidden_type, persistent, pcd_chains, chains, optimizer, centering,
+                    sparsity, math, epochs, batch_size, cd_steps);
   }
   bool operator<(const GroupKey& o) const { return tied() < o.tied(); }
 };
@@ -46,11 +48,12 @@ GroupKey group_key(const Model& model, const TrainConfig& c) {
   return {model.visible_type,
           model.hidden_type,
           c.persistent,
+          c.persistent ? c.pcd_chains : PcdChains::hidden,
           c.persistent ? chain_rows(c) : 0,
           c.optimizer,
           c.centering,
           c.sparsity_cost > 0,
-          c.use_tf32,
+          c.math,
           c.epochs,
           c.batch_size.to_string(),
           c.cd_steps.to_string()};
@@ -142,13 +145,14 @@ class Run {
     s.visible_type = first.visible_type;
     s.hidden_type = first.hidden_type;
     s.persistent = c.persistent;
+    s.pcd_chains = c.pcd_chains;
     s.chain_rows = c.persistent ? chain_rows(c) : 0;
     s.max_batch_size = max_batch_size(c);
     s.max_cd_steps = max_cd_steps(c);
     s.optimizer = c.optimizer;
     s.centering = c.centering;
     s.sparsity = c.sparsity_cost > 0;
-    s.tf32 = c.use_tf32;
+    s.math = c.math;
     TrainingSnapshot initial;
     for (std::size_t m : members) {
       s.seeds.push_back(start_.configs[m].seed);
@@ -287,6 +291,34 @@ int chain_rows(const TrainConfig& config) {
   return config.n_chains > 0 ? config.n_chains : max_batch_size(config);
 }
 
+std::size_t chain_width(const Model& model, const TrainConfig& config) {
+  return config.pcd_chains == PcdChains::hidden ? model.n_hidden : model.n_visible;
+}
+
+std::vector<float> initial_chains(const Model& model, const TrainConfig& config) {
+  // Visible chains: sample_v(b); hidden chains: sample_h(c); uniform e = r·width + unit of the
+  // init stream's substream 1.
+  const bool hidden = config.pcd_chains == PcdChains::hidden;
+  const UnitType type = hidden ? model.hidden_type : model.visible_type;
+  const std::vector<float>& bias = hidden ? model.hidden_bias : model.visible_bias;
+  const std::size_t width = chain_width(model, config);
+  std::vector<float> chains(static_cast<std::size_t>(chain_rows(config)) * width);
+  auto uniform = [&](std::size_t e) {
+    return random_uniform(config.seed, RandomStream::init, 1, e);
+  };
+  if (units::is_one_hot(type)) {  // a one-hot row draws with the first uniform of its slot
+    for (std::size_t at = 0; at < chains.size(); at += width) {
+      std::vector<float> fields(width, 0.0f);
+      units::one_hot_row(fields.data(), bias.data(), static_cast<int>(width),
+                         type == UnitType::potts_off, uniform(at), chains.data() + at);
+    }
+    return chains;
+  }
+  for (std::size_t e = 0; e < chains.size(); ++e)
+    chains[e] = units::sample(type, units::on_probability(type, bias[e % width]), uniform(e));
+  return chains;
+}
+
 TrainingCheckpoint initial_checkpoint(const std::vector<Model>& models,
                                       const std::vector<TrainConfig>& configs,
                                       const ResidentData& data) {
@@ -299,14 +331,7 @@ TrainingCheckpoint initial_checkpoint(const std::vector<Model>& models,
     const std::size_t D = model.n_visible, L = model.n_hidden;
     TrainingCheckpoint::ModelState s;
     s.optimizer.assign(optimizer_slots(c.optimizer) * (D * L + D + L), 0.0f);
-    if (c.persistent) {  // chains = sample_v(b) with uniforms from the init stream, substream 1
-      s.chains.resize(static_cast<std::size_t>(chain_rows(c)) * D);
-      for (std::size_t e = 0; e < s.chains.size(); ++e) {
-        const float p = units::on_probability(model.visible_type, model.visible_bias[e % D]);
-        s.chains[e] =
-            units::sample(model.visible_type, p, random_uniform(c.seed, RandomStream::init, 1, e));
-      }
-    }
+    if (c.persistent) s.chains = initial_chains(model, c);
     if (c.sparsity_cost > 0) s.sparsity.assign(L, 0.0f);
     if (c.centering) {
       s.visible_offsets.resize(D);
@@ -339,7 +364,8 @@ void validate(const TrainingCheckpoint& c) {
     };
     expect_size(s.optimizer, optimizer_slots(config.optimizer) * (D * L + D + L),
                 "optimizer state");
-    expect_size(s.chains, config.persistent ? chain_rows(config) * D : 0, "PCD chains");
+    expect_size(s.chains, config.persistent ? chain_rows(config) * chain_width(model, config) : 0,
+                "PCD chains");
     expect_size(s.sparsity, config.sparsity_cost > 0 ? L : 0, "sparsity estimate");
     expect_size(s.visible_offsets, config.centering ? D : 0, "visible offsets");
     expect_size(s.hidden_offsets, config.centering ? L : 0, "hidden offsets");
