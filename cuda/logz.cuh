@@ -36,7 +36,7 @@ class LogZResources {
 
 /// Exact log Z' of each model (host/backend.hpp: EnumerationModel, already oriented so that its
 /// hidden layer is the enumerated one, of one shape, validated by the Engine). Runs on the
-/// current device and `stream`. Models whose enumeration is a single chunk (L ≤ ~26 at D = 784)
+/// current device and `stream`. Models whose enumeration is a single chunk (L ≤ 25 at D = 784)
 /// share every kernel launch, in groups, and each group waits once; larger models run one after
 /// another, chunk by chunk. options.progress is called after each group or chunk with the
 /// fraction done of the whole call; Cancelled is thrown when it returns false. Fills log_z (the
