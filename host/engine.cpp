@@ -297,6 +297,12 @@ Model Engine::cd_step(const Model& model,
   return backend_->cd_step(input);
 }
 
+bool Engine::can_enumerate(const Model& model, const LogZOptions& options) const {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  model.validate();
+  return estimate_log_z(*backend_, model, options, 1, false).allowed;
+}
+
 LogZResult Engine::log_z(const Model& model, const LogZOptions& options) {
   return log_z(std::vector<Model>{model}, options).front();
 }

@@ -60,9 +60,10 @@ TEST_F(CliTest, TrainEvalLogzOnBarsAndStripes) {
   const CliRun eval = run_cli("eval --model " + model + " --data bas:3 --backend cpu --json");
   ASSERT_EQ(eval.status, 0) << eval.output;
   const auto record = last_json(eval.output);
-  for (const char* key :
-       {"log_z", "log_likelihood", "reconstruction_error", "seconds", "pairs_per_s"})
+  for (const char* key : {"log_z", "log_likelihood", "reconstruction_error", "seconds", "method",
+                          "states", "pairs_per_s"})
     EXPECT_TRUE(record.contains(key)) << key << " missing in " << record.dump();
+  EXPECT_EQ(record["method"], "exact");
   // The CLI's numbers are the library's numbers.
   rbm::Engine engine(rbm::BackendKind::cpu);
   const rbm::Model loaded = rbm::load_model(model);
@@ -79,6 +80,7 @@ TEST_F(CliTest, TrainEvalLogzOnBarsAndStripes) {
   ASSERT_EQ(logz.status, 0) << logz.output;
   EXPECT_DOUBLE_EQ(last_json(logz.output)["log_z"].get<double>(), log_z);
   EXPECT_EQ(last_json(logz.output)["log2_states"].get<int>(), 8);
+  EXPECT_TRUE(last_json(logz.output).contains("pairs_per_s")) << logz.output;
 }
 
 TEST_F(CliTest, SeedSweepSavesAllModels) {
@@ -209,11 +211,12 @@ TEST_F(CliTest, InterruptWritesACheckpointThatResumesExactly) {
 
 TEST_F(CliTest, LogzRefusesHugeEnumerationWithTheSizeTheEstimateAndTheOptions) {
   rbm::save_model(path("big.safetensors"), rbm::Model::zeros(100, 60));
-  CliRun r = run_cli("logz --model " + path("big.safetensors") + " --backend cpu");
+  CliRun r = run_cli("logz --model " + path("big.safetensors") + " --backend cpu --method exact");
   EXPECT_NE(r.status, 0);
   for (const char* part : {"2^60", "pairs/s", "--max-seconds", "--max-log2-states 60"})
     EXPECT_NE(r.output.find(part), std::string::npos) << part << "\n" << r.output;
-  r = run_cli("logz --model " + path("big.safetensors") + " --backend cpu --max-log2-states 50");
+  r = run_cli("logz --model " + path("big.safetensors") +
+              " --backend cpu --method exact --max-log2-states 50");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("the limit is 2^50"), std::string::npos) << r.output;
 }
@@ -226,8 +229,8 @@ TEST_F(CliTest, InterruptStopsExactLogZPromptly) {
   // the exit.
   const CliRun r =
       run_cli("--version >/dev/null; (" + std::string(RBM_CLI_PATH) + " logz --model " +
-              path("long.safetensors") + " --backend cpu --max-log2-states 40 2> " + err +
-              " & pid=$!; for i in $(seq 600); do grep -q 'log Z' " + err +
+              path("long.safetensors") + " --backend cpu --method exact --max-log2-states 40 2> " +
+              err + " & pid=$!; for i in $(seq 600); do grep -q 'log Z' " + err +
               " && break; sleep 0.1; done; start=$(date +%s%N); kill -INT $pid; "
               "wait $pid; status=$?; echo status=$status "
               "ms=$(( ($(date +%s%N) - start) / 1000000 )); cat " +

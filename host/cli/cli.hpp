@@ -31,18 +31,6 @@ struct CommonOptions {
 void add_common(CLI::App* command, CommonOptions& common);
 Engine make_engine(const CommonOptions& common);
 
-/// --max-seconds S and --max-log2-states N, the limits of exact log Z (rbm::LogZOptions): a
-/// log Z estimated to take longer than S, or to enumerate more than 2^N states, is refused (or
-/// skipped, where a command says so). Neither given: a time budget of `default_seconds`.
-struct LogZLimits {
-  double max_seconds = 0;   ///< 0: not given
-  int max_log2_states = 0;  ///< 0: not given
-  double default_seconds = kDefaultLogZSeconds;
-  LogZOptions options() const;
-};
-/// `scope` says what one budget covers ("per model", ...) in the help text.
-void add_log_z_limits(CLI::App* command, LogZLimits& limits, const std::string& scope);
-
 /// Prints `record` as one JSON line (--json) or `text` for people, on stdout.
 void print(const CommonOptions& common, const json& record, const std::string& text);
 /// A line of progress on stderr (never stdout, which scripts parse).
@@ -56,6 +44,8 @@ struct RunConfig {
   std::string data;
   int hidden = 0;
   int models = 1;
+  /// One-hot label units after the pixels (with_label_units), one per class in the data.
+  bool labels_as_visible = false;
   TrainConfig train;
 };
 json to_json(const RunConfig& config);
@@ -73,6 +63,39 @@ struct RunConfigOptions {
   RunConfig resolve() const;
 };
 void add_run_config_options(CLI::App* command, RunConfigOptions& options);
+
+/// How a command obtains log-likelihoods (rbm::LikelihoodOptions): --method exact|ais|auto,
+/// exact log Z's limits --max-seconds S (a time budget estimated from the backend's rate) and
+/// --max-log2-states N (given alone it replaces the time budget; auto switches to AIS beyond the
+/// limits), --chains, --betas, --ais-seed, and (commands that only evaluate: logz, eval)
+/// --bracket ROWS and the short names --chains, --betas, --seed.
+struct LikelihoodCli {
+  std::string method = "auto";
+  double max_seconds = 0;                        ///< 0: not given
+  int max_log2_states = 0;                       ///< 0: not given
+  double default_seconds = kDefaultLogZSeconds;  ///< the time budget when neither is given
+  int chains = 100, betas = 10000, bracket_rows = 0;
+  std::uint64_t seed = 1;
+  /// The library's options, with progress lines on stderr for long runs.
+  LikelihoodOptions options() const;
+};
+/// Which of the likelihood options a command takes: one that trains (its own --chains and
+/// --seed are PCD's: the AIS ones are --ais-*), `logz` (short names), or one that evaluates
+/// data (short names and --bracket).
+enum class LikelihoodFlags { training, logz, data };
+void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags flags);
+/// A log-likelihood estimate as JSON fields: method, log_z, log_z_error (AIS), bracket (when
+/// computed).
+json likelihood_json(const LikelihoodEstimate& e);
+/// A line of progress on stderr every few seconds, with an ETA, for LogZOptions and AisOptions.
+std::function<bool(double)> progress_printer(const std::string& what);
+
+/// The classes of a model trained with --labels-as-visible (its last K visible units), from
+/// its provenance; empty for other models.
+std::vector<int> label_classes(const Model& model);
+/// `data` as the model's visible layer: labelled pixels get the model's label units
+/// (with_label_units) when the model has them; other data is returned as it is.
+Dataset visible_data(const Model& model, const Dataset& data);
 
 /// The image shape of a model's data (recorded at training), else a square, else 1×D.
 std::pair<int, int> image_shape(const Model& model);
@@ -125,5 +148,8 @@ Runner add_denoise(CLI::App& app);
 Runner add_filters(CLI::App& app);
 Runner add_hidden_stats(CLI::App& app);
 Runner add_plot(CLI::App& app);
+Runner add_inpaint(CLI::App& app);
+Runner add_classify(CLI::App& app);
+Runner add_transform(CLI::App& app);
 
 }  // namespace rbm::cli

@@ -33,27 +33,6 @@ Engine make_engine(const CommonOptions& common) {
   return Engine(parse_backend_kind(common.backend), options);
 }
 
-LogZOptions LogZLimits::options() const {
-  LogZOptions options;
-  if (max_seconds > 0) options.max_seconds = max_seconds;
-  if (max_log2_states > 0) options.max_log2_states = max_log2_states;
-  if (max_seconds <= 0 && max_log2_states <= 0) options.max_seconds = default_seconds;
-  return options;
-}
-
-void add_log_z_limits(CLI::App* command, LogZLimits& limits, const std::string& scope) {
-  command
-      ->add_option("--max-seconds", limits.max_seconds,
-                   "exact log Z: refuse what is estimated to take longer than S seconds " + scope +
-                       " (default " + format("%g", limits.default_seconds) +
-                       " when no limit is given)")
-      ->check(CLI::PositiveNumber);
-  command
-      ->add_option("--max-log2-states", limits.max_log2_states,
-                   "exact log Z: refuse more than 2^N states (alone: replaces the time limit)")
-      ->check(CLI::Range(1, 62));
-}
-
 void print(const CommonOptions& common, const json& record, const std::string& text) {
   if (common.json_output)
     std::cout << record.dump() << std::endl;
@@ -80,6 +59,7 @@ json to_json(const RunConfig& config) {
   j["data"] = config.data;
   j["hidden"] = config.hidden;
   j["models"] = config.models;
+  j["labels_as_visible"] = config.labels_as_visible;
   return j;
 }
 
@@ -93,10 +73,12 @@ RunConfig run_config_from_json(const json& j) {
       config.hidden = detail::json_integer<int>(j.at("hidden"), "run configuration", "hidden");
     if (j.contains("models"))
       config.models = detail::json_integer<int>(j.at("models"), "run configuration", "models");
+    if (j.contains("labels_as_visible"))
+      config.labels_as_visible = j.at("labels_as_visible").get<bool>();
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("run configuration: ") + e.what());
   }
-  for (const char* key : {"data", "hidden", "models"}) train.erase(key);
+  for (const char* key : {"data", "hidden", "models", "labels_as_visible"}) train.erase(key);
   config.train = train_config_from_json(train.dump());
   return config;
 }
@@ -111,6 +93,101 @@ RunConfig run_config_of(const Model& model, const std::string& path) {
   throw IoError("'" + path + "' records no run configuration (made by an older rbm?)");
 }
 
+// ---- log-likelihoods -------------------------------------------------------------------------
+std::function<bool(double)> progress_printer(const std::string& what) {
+  auto start = Clock::now();
+  auto last = start;
+  return [what, start, last](double fraction) mutable {
+    if (seconds_since(last) >= 2.0) {
+      last = Clock::now();
+      const double elapsed = seconds_since(start);
+      note(format("%s %5.1f%% done, %.0f s elapsed, ~%.0f s left", what.c_str(), 100 * fraction,
+                  elapsed, fraction > 0 ? elapsed * (1 - fraction) / fraction : 0.0));
+    }
+    return !Interrupts::stop_requested();
+  };
+}
+
+LikelihoodOptions LikelihoodCli::options() const {
+  LikelihoodOptions o;
+  o.method = parse_likelihood_method(method);
+  if (max_seconds > 0) o.exact.max_seconds = max_seconds;
+  if (max_log2_states > 0) o.exact.max_log2_states = max_log2_states;
+  if (max_seconds <= 0 && max_log2_states <= 0) o.exact.max_seconds = default_seconds;
+  o.exact.progress = progress_printer("log Z");
+  o.ais.n_chains = chains;
+  o.ais.n_betas = betas;
+  o.ais.seed = seed;
+  o.ais.progress = progress_printer("AIS");
+  o.bracket_rows = bracket_rows;
+  return o;
+}
+
+void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags flags) {
+  const bool evaluation = flags != LikelihoodFlags::training;
+  command->add_option("--method", o.method, "log Z: exact, ais, or auto (exact when affordable)")
+      ->check(CLI::IsMember({"exact", "ais", "auto"}))
+      ->capture_default_str();
+  command
+      ->add_option("--max-seconds", o.max_seconds,
+                   "exact log Z: at most what is estimated to take S seconds (default " +
+                       format("%g", o.default_seconds) +
+                       " when no limit is given; auto: AIS beyond, exact: refused)")
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--max-log2-states", o.max_log2_states,
+                   "exact log Z: at most 2^N states (given alone, it replaces the time limit)")
+      ->check(CLI::Range(1, 62));
+  // Commands that train have their own --chains and --seed (PCD's): there only the AIS names.
+  command
+      ->add_option(evaluation ? "--chains,--ais-chains" : "--ais-chains", o.chains,
+                   "AIS: annealing chains")
+      ->capture_default_str();
+  command
+      ->add_option(evaluation ? "--betas,--ais-betas" : "--ais-betas", o.betas,
+                   "AIS: intermediate distributions")
+      ->capture_default_str();
+  command->add_option(evaluation ? "--seed,--ais-seed" : "--ais-seed", o.seed, "AIS: seed")
+      ->capture_default_str();
+  if (flags == LikelihoodFlags::data)
+    command->add_option("--bracket", o.bracket_rows,
+                        "AIS: also reverse AIS from this many data rows (the lower side)");
+}
+
+json likelihood_json(const LikelihoodEstimate& e) {
+  json j = {{"method", rbm::to_string(e.method)}, {"log_z", e.log_z}};
+  if (e.method == LikelihoodMethod::ais) j["log_z_error"] = e.log_z_error;
+  if (e.method == LikelihoodMethod::exact)
+    j.update({{"enumerated", e.exact.enumerated_hidden ? "hidden" : "visible"},
+              {"log2_states", e.exact.log2_states},
+              {"states", e.exact.states},
+              {"pairs", e.exact.pairs},
+              {"pairs_per_s", e.exact.pairs_per_second()}});
+  if (e.has_bracket) {
+    j["bracket_lower"] = e.bracket_lower;
+    j["bracket_lower_error"] = e.bracket_lower_error;
+    j["bracket_upper"] = e.bracket_upper;
+  }
+  return j;
+}
+
+Dataset visible_data(const Model& model, const Dataset& data) {
+  const std::vector<int> classes = label_classes(model);
+  if (classes.empty() || data.n_visible + static_cast<int>(classes.size()) != model.n_visible)
+    return data;
+  return with_label_units(data, classes);
+}
+
+std::vector<int> label_classes(const Model& model) {
+  try {
+    const json provenance = json::parse(model.provenance);
+    if (provenance.contains("label_classes"))
+      return provenance.at("label_classes").get<std::vector<int>>();
+  } catch (const json::exception&) {
+  }
+  return {};
+}
+
 // ---- pictures and numbers -------------------------------------------------------------------
 std::pair<int, int> image_shape(const Dataset& data) {
   if (data.image_height > 0) return {data.image_height, data.image_width};
@@ -120,15 +197,16 @@ std::pair<int, int> image_shape(const Dataset& data) {
 }
 
 std::pair<int, int> image_shape(const Model& model) {
+  const int pixels = model.n_visible - static_cast<int>(label_classes(model).size());
   try {
     const json provenance = json::parse(model.provenance);
     const int height = provenance.value("image_height", 0),
               width = provenance.value("image_width", 0);
-    if (height > 0 && width > 0 && height * width == model.n_visible) return {height, width};
+    if (height > 0 && width > 0 && height * width == pixels) return {height, width};
   } catch (const json::exception&) {
   }
   Dataset shape_only;
-  shape_only.n_visible = model.n_visible;
+  shape_only.n_visible = pixels;
   return image_shape(shape_only);
 }
 

@@ -1,7 +1,7 @@
 // host/cli/sweep.cpp — `rbm sweep`: one training configuration over several hidden sizes and
-// seeds (the seeds of one size train together, as one batch of models), scored by exact
-// log-likelihood on the training and test data: mean ± std per size, as a table and a plot
-// (seed 002's figure 4, carried past L = 8).
+// seeds (the seeds of one size train together, as one batch of models), scored by the
+// log-likelihood (exact where affordable, else AIS) on the training and test data: mean ± std
+// per size, as a table and a plot (seed 002's figure 4, carried past L = 8).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -17,7 +17,7 @@ struct SweepCommand {
   RunConfigOptions run;
   std::string sizes = "2,4,6,8,10,12", test, png = "sweep.png";
   int seeds = 5;
-  LogZLimits limits;
+  LikelihoodCli likelihood;
   bool csv = false;
 };
 
@@ -77,13 +77,16 @@ int run(const SweepCommand& o) {
   const DataHandle train_handle = engine.upload(train);
   DataHandle test_handle;
   if (!o.test.empty()) test_handle = engine.upload(load_dataset(o.test));
-  // Refuse before any training when the largest size's exact log Z is beyond the limit.
-  const LogZOptions logz = o.limits.options();
-  Model largest = Model::zeros(train.n_visible, *std::max_element(sizes.begin(), sizes.end()));
-  largest.visible_type = config.train.visible_type;
-  largest.hidden_type = config.train.hidden_type;
-  const LogZEstimate cost = engine.log_z_estimate(largest, logz, o.seeds);
-  if (!cost.allowed) throw InvalidArgument("--sizes: " + cost.refusal);
+  // --method exact: refuse before any training when the largest size's log Z is beyond the
+  // limits (auto falls back to AIS there).
+  const LikelihoodOptions likelihood = o.likelihood.options();
+  if (likelihood.method == LikelihoodMethod::exact) {
+    Model largest = Model::zeros(train.n_visible, *std::max_element(sizes.begin(), sizes.end()));
+    largest.visible_type = config.train.visible_type;
+    largest.hidden_type = config.train.hidden_type;
+    const LogZEstimate cost = engine.log_z_estimate(largest, likelihood.exact, o.seeds);
+    if (!cost.allowed) throw InvalidArgument("--sizes: " + cost.refusal);
+  }
   std::vector<json> rows;
   Series train_series, test_series;
   train_series.label = "training data";
@@ -109,27 +112,34 @@ int run(const SweepCommand& o) {
     };
     const std::vector<Model> trained = engine.train(models, configs, train_handle, options);
     const double train_seconds = seconds_since(size_start);
-    std::vector<double> train_ll, test_ll;
+    std::vector<double> train_ll, test_ll, log_z_errors;
     const auto eval_start = Clock::now();
-    std::vector<Model> healthy;  // the seeds' exact log Z in one call
+    std::vector<Model> healthy;
     for (int s = 0; s < o.seeds; ++s)
       if (!diverged[s]) healthy.push_back(trained[s]);
-    const std::vector<LogZResult> log_zs =
-        healthy.empty() ? std::vector<LogZResult>{} : engine.log_z(healthy, logz);
+    // The seeds of one size share one enumeration or annealing run.
+    const std::vector<LikelihoodEstimate> estimates =
+        healthy.empty() ? std::vector<LikelihoodEstimate>()
+                        : engine.log_likelihood(healthy, train_handle, likelihood);
     for (std::size_t s = 0; s < healthy.size(); ++s) {
-      train_ll.push_back(engine.mean_log_likelihood(healthy[s], train_handle, log_zs[s].log_z));
+      train_ll.push_back(estimates[s].mean_log_likelihood);
+      log_z_errors.push_back(estimates[s].log_z_error);
       if (!o.test.empty())
-        test_ll.push_back(engine.mean_log_likelihood(healthy[s], test_handle, log_zs[s].log_z));
+        test_ll.push_back(engine.mean_log_likelihood(healthy[s], test_handle, estimates[s].log_z));
     }
     const Stats tr = stats(train_ll), te = stats(test_ll);
-    json row = {{"event", "size"},
-                {"hidden", hidden},
-                {"seeds", o.seeds},
-                {"train_ll_mean", tr.mean},
-                {"train_ll_std", tr.std},
-                {"train_seconds", train_seconds},
-                {"eval_seconds", seconds_since(eval_start)},
-                {"diverged", static_cast<int>(std::count(diverged.begin(), diverged.end(), true))}};
+    json row = {
+        {"event", "size"},
+        {"hidden", hidden},
+        {"seeds", o.seeds},
+        {"train_ll_mean", tr.mean},
+        {"train_ll_std", tr.std},
+        {"train_seconds", train_seconds},
+        {"eval_seconds", seconds_since(eval_start)},
+        {"ll_method", estimates.empty() ? "none" : rbm::to_string(estimates[0].method)},
+        {"log_z_error_max",
+         log_z_errors.empty() ? 0.0 : *std::max_element(log_z_errors.begin(), log_z_errors.end())},
+        {"diverged", static_cast<int>(std::count(diverged.begin(), diverged.end(), true))}};
     if (!o.test.empty()) {
       row["test_ll_mean"] = te.mean;
       row["test_ll_std"] = te.std;
@@ -157,8 +167,8 @@ int run(const SweepCommand& o) {
     std::vector<Series> series{train_series};
     if (!test_series.x.empty()) series.push_back(test_series);
     PlotOptions plot;
-    plot.title = "exact log-likelihood vs hidden units (mean ± std over " +
-                 std::to_string(o.seeds) + " seeds)";
+    plot.title =
+        "log-likelihood vs hidden units (mean ± std over " + std::to_string(o.seeds) + " seeds)";
     plot.x_label = "hidden units L";
     plot.y_label = "mean log-likelihood (nats)";
     write_line_plot(o.png, series, plot);
@@ -174,7 +184,8 @@ int run(const SweepCommand& o) {
 Runner add_sweep(CLI::App& app) {
   auto o = std::make_shared<SweepCommand>();
   CLI::App* cmd = app.add_subcommand(
-      "sweep", "train over hidden sizes × seeds; exact log-likelihood mean ± std per size");
+      "sweep",
+      "train over hidden sizes × seeds; log-likelihood (exact, or AIS) mean ± std per size");
   add_common(cmd, o->common);
   add_run_config_options(cmd, o->run);
   cmd->add_option("--sizes", o->sizes, "hidden sizes: 2,4,8 or LOW:HIGH[:STEP]")
@@ -184,7 +195,7 @@ Runner add_sweep(CLI::App& app) {
   cmd->add_option("--png", o->png, "plot; the numbers go next to it (.jsonl)")
       ->capture_default_str();
   cmd->add_flag("--csv", o->csv, "also write the numbers as CSV");
-  add_log_z_limits(cmd, o->limits, "per size (all its seeds; checked before training)");
+  add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::training);
   return [cmd, o] { return cmd->parsed() ? run(*o) : -1; };
 }
 

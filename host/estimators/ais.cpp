@@ -22,15 +22,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-/// log mean_c e^{x_c}, stable.
-double log_mean_exp(const double* x, std::size_t n) {
-  const double top = *std::max_element(x, x + n);
-  if (top == -INFINITY) return top;
-  double sum = 0;
-  for (std::size_t c = 0; c < n; ++c) sum += std::exp(x[c] - top);
-  return top + std::log(sum / static_cast<double>(n));
-}
-
 /// The ladder of `options` as floats, checked.
 std::vector<float> ladder_of(const AisOptions& options) {
   const std::vector<double> betas =
@@ -206,19 +197,20 @@ ReverseAisResult Engine::reverse_ais(const Model& model,
   result.n_betas = static_cast<int>(forward.size()) - 1;
   result.chains_per_row = per_row;
   std::vector<double> log_w(per_row);
+  double variance = 0;  // of the mean over rows, from each row's chains
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const double f = free_energy[r * per_row];
     for (int c = 0; c < per_row; ++c) log_w[c] = -f - log_z_base + collected[r * per_row + c];
     result.log_weights.insert(result.log_weights.end(), log_w.begin(), log_w.end());
     result.row_free_energy.push_back(f);
-    result.row_log_likelihood.push_back(log_mean_exp(log_w.data(), per_row));
+    const AisResult row = summarise(log_w.data(), per_row, 0.0);
+    result.row_log_likelihood.push_back(row.log_z);
+    variance += row.standard_error * row.standard_error;
   }
   const std::vector<double>& ll = result.row_log_likelihood;
   const double n = static_cast<double>(ll.size());
   result.mean_log_likelihood = std::accumulate(ll.begin(), ll.end(), 0.0) / n;
-  double sum_sq = 0;
-  for (double x : ll) sum_sq += (x - result.mean_log_likelihood) * (x - result.mean_log_likelihood);
-  result.standard_error = ll.size() > 1 ? std::sqrt(sum_sq / (n - 1) / n) : 0.0;
+  result.standard_error = std::sqrt(variance) / n;
   result.seconds = seconds_since(start_time);
   return result;
 }
@@ -230,7 +222,8 @@ std::vector<LikelihoodEstimate> Engine::log_likelihood(const std::vector<Model>&
   const auto start_time = Clock::now();
   expect_one_shape(models, "log_likelihood");
   const Model& first = models.front();
-  // auto_: exact when exact log Z is within its limits (by default its time budget).
+  // auto_: exact when exact log Z of all the models is within its limits (by default its time
+  // budget).
   const bool exact = options.method == LikelihoodMethod::exact ||
                      (options.method == LikelihoodMethod::auto_ &&
                       log_z_estimate(first, options.exact, models.size()).allowed);
@@ -239,6 +232,7 @@ std::vector<LikelihoodEstimate> Engine::log_likelihood(const std::vector<Model>&
     const std::vector<LogZResult> log_zs = log_z(models, options.exact);
     for (std::size_t m = 0; m < models.size(); ++m) {
       estimates[m].log_z = log_zs[m].log_z;
+      estimates[m].exact = log_zs[m];
       estimates[m].mean_log_likelihood = mean_log_likelihood(models[m], data, log_zs[m].log_z);
       estimates[m].seconds = seconds_since(start_time);
     }

@@ -118,6 +118,9 @@ class RBM_EXPORT Engine {
                             const DataHandle& data,
                             const TrainOptions& options = {});
 
+  /// Whether exact log Z of `model` is within the limits of `options` (log_z would not refuse
+  /// it): the check of log_z_estimate for one model.
+  bool can_enumerate(const Model& model, const LogZOptions& options = {}) const;
   /// Exact log Z by enumerating the smaller layer (float64 accumulation). Refused
   /// (InvalidArgument) beyond the limits of `options` (by default a time budget, see
   /// LogZOptions); throws Cancelled when options.progress returns false.
