@@ -329,7 +329,6 @@ void temper(Context& ctx, detail::ChainState& state, const std::vector<float>& l
   CudaChains& s = as_chains(state);
   const ChainArgs& a = s.args;
   cudaStream_t stream = ctx.stream();
-  ctx.set_tf32(false);
   const int R = static_cast<int>(ladder.size());
   if (R != s.ladder_levels) {  // a new ladder: the swap counts start over
     s.ladder_levels = R;
@@ -355,7 +354,6 @@ void anneal(Context& ctx,
   CudaChains& s = as_chains(state);
   const ChainArgs& a = s.args;
   cudaStream_t stream = ctx.stream();
-  ctx.set_tf32(false);
   const int n = static_cast<int>(ladder.size()) - 1;
   for (int j = 1; j <= n; ++j) {
     hidden_products(ctx, s);
@@ -389,7 +387,6 @@ std::vector<double> chain_free_energies(Context& ctx, detail::ChainState& state,
   CudaChains& s = as_chains(state);
   const ChainArgs& a = s.args;
   cudaStream_t stream = ctx.stream();
-  ctx.set_tf32(false);
   hidden_products(ctx, s);
   free_energy_kernel<<<grid(a.C, a.M), kThreads, 0, stream>>>(a, BetaOf{nullptr, 1, beta},
                                                               s.energies.data());

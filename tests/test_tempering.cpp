@@ -128,6 +128,7 @@ TEST(TemperingTraining, OneLevelLadderIsPlainPcd) {
   const Dataset data = make_bars_and_stripes(3);
   TrainConfig pcd;
   pcd.persistent = true;
+  pcd.pcd_chains = PcdChains::visible;  // tempering's chains are visible states
   pcd.n_chains = 7;
   pcd.cd_steps = Schedule::step(1, 2, 2);
   pcd.batch_size = 4;

@@ -281,6 +281,8 @@ int run_denoise(const DenoiseCommand& o) {
     plot.y_label = "Hamming error (fraction of pixels)";
     write_line_plot(o.plot.empty() ? stem_of(o.png) + ".plot.png" : o.plot,
                     {corrupted_series, error_series}, plot);
+  } else {
+    note("plots are not built (PLplot missing): wrote the numbers only");
   }
   done(o, {{"event", "denoise"}, {"png", o.png}}, "clean | corrupted | denoised per flip rate");
   return 0;

@@ -2,6 +2,7 @@
 // every GPU result is checked against. It implements the contract in host/backend.hpp.
 #pragma once
 #include <memory>
+#include <optional>
 
 #include "host/backend.hpp"
 #include "host/common/parallel.hpp"
@@ -40,8 +41,11 @@ class CpuBackend final : public Backend {
   TrainingSnapshot snapshot(TrainingState& state, bool epoch_start) override;
   Model cd_step(const CdStepInput& input) override;
 
-  std::vector<LogZResult> log_z(const std::vector<EnumerationModel>& models,
+  LogZPrecision log_z_precision() const override { return LogZPrecision::float64; }
+  using Backend::log_z;
+  std::vector<LogZResult> log_z(const std::vector<EnumerationModel<double>>& models,
                                 const LogZOptions& options) override;
+  LogZRate log_z_rate() override;
   std::vector<double> free_energy(const Model& model, const ResidentData& data) override;
   double reconstruction_error(const Model& model, const ResidentData& data) override;
   std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) override;
@@ -55,6 +59,7 @@ class CpuBackend final : public Backend {
 
  private:
   ThreadPool pool_;
+  std::optional<LogZRate> log_z_rate_;  ///< calibrated on first use
 };
 
 // Shared by the CPU backend's files (host/cpu/cpu_backend.cpp, cpu_training.cpp).
@@ -119,9 +124,11 @@ void swap_round(const ChainBlock& block,
                 std::uint64_t* attempted);
 }  // namespace cpu
 
-/// Exact log Z of one model on the CPU (host/cpu/cpu_logz.cpp), reporting to options.progress.
-LogZResult cpu_exact_log_z(const EnumerationModel& model,
+/// Exact log Z' of one model on the CPU (host/cpu/cpu_logz.cpp), reporting to options.progress.
+LogZResult cpu_exact_log_z(const EnumerationModel<double>& model,
                            const LogZOptions& options,
                            ThreadPool& pool);
+/// The CPU's enumeration rate on `pool`, from a short run (~10 ms on 2 cores) of a fixed model.
+LogZRate calibrate_cpu_log_z_rate(ThreadPool& pool);
 
 }  // namespace rbm::detail

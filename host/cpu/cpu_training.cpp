@@ -45,6 +45,7 @@ struct StepParams {
   UnitType visible_type = UnitType::bernoulli, hidden_type = UnitType::bernoulli;
   int cd_steps = 1;
   bool persistent = false, centering = false, sparsity = false;
+  bool hidden_chains = false;  ///< PCD chains carry H (else X)
   UpdateInputs update;
   bool first_step = false;
   std::vector<float> ladder;  ///< tempering levels (empty: plain PCD)
@@ -66,8 +67,9 @@ void column_means(const float* x, int rows, int width, float sign, float* out, b
   }
 }
 
-/// Contract steps 1–3: fills ws.m0, ws.x, ws.mh (and ws.mv at t = 1); returns the step's
-/// reconstruction error. `chains` are the PCD chains (read; X is left in ws.x).
+/// Contract steps 1–3: fills ws.m0, ws.x, ws.mh, ws.h (and ws.mv at t = 1); returns the step's
+/// reconstruction error. `chains` are the PCD chains, X [R][D] or H [R][L] (read; the new X and H
+/// are left in ws.x and ws.h).
 double gibbs_phase(const Model& m,
                    const StepParams& p,
                    const float* v0,
@@ -92,8 +94,12 @@ double gibbs_phase(const Model& m,
   hidden_fields(m, v0, B, ws.m0.data());
   if (p.persistent) {
     run_layer({p.hidden_type, B, L, ws.m0.data(), c, nullptr, nullptr}, pool);
-    hidden_fields(m, chains, R, ws.mh.data());
-    run_layer({p.hidden_type, R, L, ws.mh.data(), c, u, ws.h.data()}, pool);
+    if (p.hidden_chains) {
+      std::copy(chains, chains + hidden_count, ws.h.begin());
+    } else {
+      hidden_fields(m, chains, R, ws.mh.data());
+      run_layer({p.hidden_type, R, L, ws.mh.data(), c, u, ws.h.data()}, pool);
+    }
     // Mean-field reconstruction of the data (the chains' visible means say nothing about V0).
     ws.recon.resize(static_cast<std::size_t>(B) * D);
     visible_fields(m, ws.m0.data(), B, ws.recon.data());
@@ -102,7 +108,7 @@ double gibbs_phase(const Model& m,
   } else {
     run_layer({p.hidden_type, B, L, ws.m0.data(), c, u, ws.h.data()}, pool);
   }
-  u += hidden_count;
+  if (!p.hidden_chains) u += hidden_count;  // the h0 slot
 
   for (int t = 1; t <= p.cd_steps; ++t) {
     visible_fields(m, ws.h.data(), R, ws.mv.data());
@@ -111,7 +117,7 @@ double gibbs_phase(const Model& m,
       reconstruction = mean_squared_difference(v0, ws.mv.data(), visible_count);
     u += visible_count;
     hidden_fields(m, ws.x.data(), R, ws.mh.data());
-    const bool sample = t < p.cd_steps;
+    const bool sample = t < p.cd_steps || p.hidden_chains;
     run_layer({p.hidden_type, R, L, ws.mh.data(), c, sample ? u : nullptr,
                sample ? ws.h.data() : nullptr},
               pool);
@@ -268,12 +274,14 @@ double train_step(CpuModel& cm,
     std::swap(cm.state.chains, ws.tempered);  // same size; rewritten next step
     return reconstruction;
   }
-  const int R = p.persistent ? static_cast<int>(cm.state.chains.size() / D) : B;
+  const int width = p.hidden_chains ? cm.model.n_hidden : D;
+  const int R = p.persistent ? static_cast<int>(cm.state.chains.size() / width) : B;
   const double reconstruction =
       gibbs_phase(cm.model, p, v0, B, p.persistent ? cm.state.chains.data() : v0, R, u, ws, pool);
   gradients(cm.model, p, v0, B, R, cm.state, ws);
   update(cm.model, p, cm.state, ws, pool);
-  if (p.persistent) std::swap(cm.state.chains, ws.x);  // same size; ws.x is rewritten next step
+  // Same sizes; ws.x and ws.h are rewritten by the next step.
+  if (p.persistent) std::swap(cm.state.chains, p.hidden_chains ? ws.h : ws.x);
   return reconstruction;
 }
 
@@ -303,6 +311,7 @@ StepParams step_params(const TrainSetup& setup, const StepHyper& hyper, int cd_s
   p.hidden_type = setup.hidden_type;
   p.cd_steps = cd_steps;
   p.persistent = setup.persistent;
+  p.hidden_chains = setup.persistent && setup.pcd_chains == PcdChains::hidden;
   p.centering = setup.centering;
   p.sparsity = setup.sparsity;
   p.update.optimizer = setup.optimizer;
@@ -318,6 +327,9 @@ std::unique_ptr<TrainingState> CpuBackend::start_training(const TrainSetup& setu
                                                           const ResidentData& data) {
   RBM_EXPECTS(data.n_samples <= UINT32_MAX, "the CPU backend trains on at most 2^32 - 1 rows, got ",
               data.n_samples);
+  RBM_EXPECTS(setup.math != GemmMath::bf16,
+              "the CPU backend trains in float32; bf16 GEMMs (TrainConfig::math, --math bf16) "
+              "need the CUDA backend");
   auto state = std::make_unique<CpuTrainingState>();
   state->setup = setup;
   state->data = &as_cpu(data);
