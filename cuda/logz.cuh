@@ -1,36 +1,73 @@
 // cuda/logz.cuh — exact log Z on the device: the host launcher of the split-product kernels
-// (cuda/logz.cu; the arithmetic they share with the CPU tests is in cuda/logz_math.hpp).
+// (cuda/logz.cu; the arithmetic they share with the CPU tests is in host/common/logz_math.hpp).
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "cuda/device_buffer.cuh"
-#include "host/common/log_sum.hpp"
+#include "host/backend.hpp"
 #include "rbm/logz.hpp"
-#include "rbm/model.hpp"
 
 namespace rbm::cuda {
 
-/// Exact log Z's work units on the GPU for a model whose (smaller) hidden layer has n_hidden
-/// units: its prefix tiles of 64 prefixes (they do not depend on the device). Throws
-/// InvalidArgument beyond 2^48 states.
+/// What a backend keeps between exact log Z calls, so that a warm call allocates nothing and
+/// queries nothing: the device workspace (grown as needed), pinned host staging for the inputs
+/// and results, the chunk events and the main kernel's resident blocks (queried once).
+class LogZResources {
+ public:
+  LogZResources() = default;
+  ~LogZResources();
+  LogZResources(const LogZResources&) = delete;
+  LogZResources& operator=(const LogZResources&) = delete;
+
+  DeviceBuffer<unsigned char> workspace;
+  PinnedBuffer<unsigned char> staging;
+  /// One of two events (chunk n waits on n & 1), created on first use.
+  cudaEvent_t event(std::uint64_t n);
+  /// Blocks of the split-product kernel resident on the current device at once.
+  int resident_blocks();
+
+ private:
+  cudaEvent_t events_[2] = {nullptr, nullptr};
+  int resident_blocks_ = 0;
+};
+
+/// Exact log Z' of each model (host/backend.hpp: EnumerationModel, already oriented so that its
+/// hidden layer is the enumerated one, of one shape, validated by the Engine). Runs on the
+/// current device and `stream`. Models whose enumeration is a single chunk (L ≤ 25 at D = 784)
+/// share every kernel launch, in groups, and each group waits once; larger models run one after
+/// another, chunk by chunk. options.progress is called after each group or chunk with the
+/// fraction done of the whole call; Cancelled is thrown when it returns false. Fills log_z (the
+/// raw sum), states, pairs and seconds (a model's own wall time, or its group's shared equally).
+/// Deterministic: a model's log_z is bit-identical whatever else is in the call, and equal to
+/// the tree's value of any split of its tiles over exact_log_z_range calls. Synchronizes
+/// `stream` before returning (and before throwing).
+std::vector<LogZResult> exact_log_z(const std::vector<detail::EnumerationModel<float>>& models,
+                                    const LogZOptions& options,
+                                    cudaStream_t stream,
+                                    LogZResources& resources);
+
+/// Exact log Z's work units on the GPU for an enumeration model of this shape: its prefix tiles
+/// of 64 prefixes (they do not depend on the device): the leaves of host/common/log_sum.hpp's
+/// tree, which every result here is the value of.
 std::uint64_t log_z_tiles(int n_visible, int n_hidden);
 
-/// Enumerates prefix tiles [begin, end) of `model` (validated, float, its hidden layer the
-/// smaller one) and pushes their nodes of host/common/log_sum.hpp's tree onto `stack`. Runs on
-/// the current device and `stream`; calls options.progress between chunks with the fraction of
-/// the range done and throws Cancelled when it returns false. Deterministic: the nodes do not
-/// depend on the device, the chunk size or on how a caller splits the tiles into ranges.
-/// Synchronizes `stream` before returning (and before throwing). `workspace` is grown as
-/// needed and kept by the caller, so that repeated calls skip cudaMalloc/cudaFree (a noticeable
-/// share of a call at L ≤ 20, which takes ~0.1 ms).
-void exact_log_z_range(const Model& model,
+/// Enumerates prefix tiles [begin, end) of `model` (as for exact_log_z) and pushes their nodes
+/// of the tree onto `stack`. Progress: the fraction of the range done. Deterministic: the nodes
+/// do not depend on the device, the chunk size or on how a caller splits the tiles into ranges.
+/// Synchronizes `stream` before returning (and before throwing).
+void exact_log_z_range(const detail::EnumerationModel<float>& model,
                        std::uint64_t begin,
                        std::uint64_t end,
                        const LogZOptions& options,
                        cudaStream_t stream,
-                       DeviceBuffer<unsigned char>& workspace,
+                       LogZResources& resources,
                        detail::TreeStack& stack);
+
+/// The split-product kernel's throughput on `device`, for exact log Z's time budget: the rate
+/// measured on an H200 (see the definition), scaled by the device's SM count × clock.
+detail::LogZRate log_z_rate(int device);
 
 }  // namespace rbm::cuda

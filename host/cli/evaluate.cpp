@@ -17,15 +17,19 @@ struct EvalCommand {
   LikelihoodCli likelihood;
 };
 
-json logz_json(const LogZResult& r) {
-  return {{"log_z", r.log_z},
-          {"method", "exact"},
-          {"enumerated", r.enumerated_hidden ? "hidden" : "visible"},
-          {"log2_states", r.log2_states},
-          {"states", r.states},
-          {"pairs", r.pairs},
-          {"pairs_per_s", r.pairs_per_second()},
-          {"seconds", r.seconds}};
+/// Runs a command whose log Z may be interrupted: Ctrl-C stops the enumeration (or annealing)
+/// at its next chunk and exits with status 130 (nothing is written: these commands only print).
+/// Under mpirun the ranks' own handlers do this for every rank (host/cli/ranks.hpp).
+int interruptible(const std::function<int()>& body) {
+  if (ranks::size() > 1) return body();
+  const Interrupts interrupts(Interrupts::kLogZNote);
+  try {
+    return body();
+  } catch (const Cancelled& e) {
+    if (!Interrupts::stop_requested()) throw;
+    note(std::string("interrupted: ") + e.what());
+    return kExitInterrupted;
+  }
 }
 
 std::string states_text(const LogZResult& r) {
@@ -39,9 +43,11 @@ std::string model_prefix(std::size_t m, std::size_t count) {
   return count > 1 ? "model " + std::to_string(m) + ": " : std::string();
 }
 
+/// `logz` and `eval` enumerate unless told otherwise (--method ais|auto): their numbers are
+/// exact, or they refuse and say how to get an estimate.
 void add_model_options(CLI::App* cmd, EvalCommand& o) {
   cmd->add_option("--model", o.model, "model file")->required();
-  o.likelihood.max_log2_states = LogZOptions{}.max_log2_states;
+  o.likelihood.method = "exact";
 }
 
 /// AIS log Z of every model, the base-rate model fitted to --data when given.
@@ -71,6 +77,13 @@ int run_logz_ais(const EvalCommand& o, Engine& engine, const std::vector<Model>&
   return 0;
 }
 
+/// Whether exact log Z of `models` is within the limits of `options`; under mpirun each rank
+/// enumerates an equal share, so the time budget holds for the ranks together.
+bool exact_fits(Engine& engine, const std::vector<Model>& models, LogZOptions options) {
+  if (options.max_seconds) *options.max_seconds *= ranks::size();
+  return engine.log_z_estimate(models.front(), options, models.size()).allowed;
+}
+
 /// Under mpirun only exact log Z is split over the ranks; AIS runs in one process.
 void expect_exact_across_ranks(bool ais) {
   RBM_EXPECTS(!ais || ranks::size() == 1,
@@ -86,9 +99,8 @@ int run_logz(const EvalCommand& o) {
   ranks::together([&] {
     models = load_models(o.model);
     engine = std::make_unique<Engine>(ranks::make_engine(o.common));
-    ais = options.method == LikelihoodMethod::ais ||
-          (options.method == LikelihoodMethod::auto_ &&
-           !engine->can_enumerate(models.front(), options.exact));
+    ais = options.method == LikelihoodMethod::ais || (options.method == LikelihoodMethod::auto_ &&
+                                                      !exact_fits(*engine, models, options.exact));
     expect_exact_across_ranks(ais);
   });
   if (ais) return run_logz_ais(o, *engine, models);
@@ -130,9 +142,9 @@ int run_eval(const EvalCommand& o) {
   ranks::together([&] {  // the data on rank 0 only: log Z is the part worth spreading
     models = load_models(o.model);
     engine = std::make_unique<Engine>(ranks::make_engine(o.common));
-    expect_exact_across_ranks(options.method == LikelihoodMethod::ais ||
-                              (options.method == LikelihoodMethod::auto_ &&
-                               !engine->can_enumerate(models.front(), options.exact)));
+    expect_exact_across_ranks(
+        options.method == LikelihoodMethod::ais ||
+        (options.method == LikelihoodMethod::auto_ && !exact_fits(*engine, models, options.exact)));
     if (!ranks::root()) return;
     data = visible_data(models.front(), load_dataset(o.data));
     resident = engine->upload(data);
@@ -215,7 +227,7 @@ Runner add_logz(CLI::App& app) {
   add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::logz);
   cmd->add_option("--data", o->data, "AIS: fit the base-rate model to this dataset");
   ranks::add_options(cmd);
-  return [cmd, o] { return cmd->parsed() ? run_logz(*o) : -1; };
+  return [cmd, o] { return cmd->parsed() ? interruptible([&] { return run_logz(*o); }) : -1; };
 }
 
 Runner add_eval(CLI::App& app) {
@@ -227,7 +239,7 @@ Runner add_eval(CLI::App& app) {
   add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::data);
   cmd->add_option("--data", o->data, "dataset spec")->required();
   ranks::add_options(cmd);
-  return [cmd, o] { return cmd->parsed() ? run_eval(*o) : -1; };
+  return [cmd, o] { return cmd->parsed() ? interruptible([&] { return run_eval(*o); }) : -1; };
 }
 
 Runner add_info(CLI::App& app) {

@@ -173,6 +173,17 @@ int run(const SweepCommand& o) {
     d.train_handle = engine->upload(d.train);
     d.has_test = !o.test.empty();
     if (d.has_test) d.test_handle = engine->upload(load_dataset(o.test));
+    // --method exact: refuse before any training when the largest size's log Z is beyond the
+    // limits (auto falls back to AIS there).
+    const LikelihoodOptions likelihood = o.likelihood.options();
+    if (likelihood.method == LikelihoodMethod::exact) {
+      Model largest =
+          Model::zeros(d.train.n_visible, *std::max_element(sizes.begin(), sizes.end()));
+      largest.visible_type = config.train.visible_type;
+      largest.hidden_type = config.train.hidden_type;
+      const LogZEstimate cost = engine->log_z_estimate(largest, likelihood.exact, o.seeds);
+      if (!cost.allowed) throw InvalidArgument("--sizes: " + cost.refusal);
+    }
   });
   // Under mpirun every model is a task of its own, spread over the ranks by cost; one process
   // trains size after size and prints each row as it is done.
@@ -289,7 +300,6 @@ Runner add_sweep(CLI::App& app) {
   cmd->add_option("--png", o->png, "plot; the numbers go next to it (.jsonl)")
       ->capture_default_str();
   cmd->add_flag("--csv", o->csv, "also write the numbers as CSV");
-  o->likelihood.max_log2_states = 30;
   add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::training);
   ranks::add_options(cmd);
   return [cmd, o] { return cmd->parsed() ? run(*o) : -1; };

@@ -156,16 +156,43 @@ std::shared_ptr<const ResidentData> CpuBackend::upload(const Dataset& data) {
   return resident;
 }
 
-std::uint64_t CpuBackend::log_z_units(const EnumerationModel& model) {
-  return cpu_log_z_units(model);
+std::shared_ptr<const ResidentData> CpuBackend::upload_device(const DataView& view) {
+  RBM_THROW(InvalidArgument, "the CPU backend cannot read CUDA device memory (",
+            view.name.empty() ? std::string("dataset") : "'" + view.name + "'",
+            " is on cuda:", view.cuda_device,
+            "): copy it to host memory first (e.g. tensor.cpu()) or use a CUDA engine");
 }
 
-void CpuBackend::log_z_range(const EnumerationModel& model,
+std::vector<LogZResult> CpuBackend::log_z(const std::vector<EnumerationModel<double>>& models,
+                                          const LogZOptions& options) {
+  std::vector<LogZResult> results;
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    LogZOptions per_model = options;
+    if (options.progress) {  // report progress over all models together
+      per_model.progress = [&, m](double fraction) {
+        return options.progress((static_cast<double>(m) + fraction) / models.size());
+      };
+    }
+    results.push_back(cpu_exact_log_z(models[m], per_model, pool_));
+  }
+  return results;
+}
+
+std::uint64_t CpuBackend::log_z_units(int n_visible, int n_hidden) {
+  return cpu_log_z_units(n_visible, n_hidden);
+}
+
+void CpuBackend::log_z_range(const EnumerationModel<double>& model,
                              std::uint64_t begin,
                              std::uint64_t end,
                              const LogZOptions& options,
                              TreeStack& stack) {
   cpu_log_z_range(model, begin, end, options, pool_, stack);
+}
+
+LogZRate CpuBackend::log_z_rate() {
+  if (!log_z_rate_) log_z_rate_ = calibrate_cpu_log_z_rate(pool_);
+  return *log_z_rate_;
 }
 
 std::vector<double> CpuBackend::free_energy(const Model& model, const ResidentData& data) {

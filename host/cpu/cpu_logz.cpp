@@ -1,8 +1,8 @@
 // host/cpu/cpu_logz.cpp — exact log Z on the CPU, the float64 reference for every other path.
 //
 // Enumerates the hidden layer of a model already reduced to {0,1} units and oriented so that
-// the hidden layer is the smaller one (EnumerationModel, built by the Engine):
-//   log Z = log Σ_h exp(cᵀh) Π_i (1 + exp(b_i + W_i·h)).
+// the hidden layer is the smaller one (EnumerationModel, built by the Engine), the raw sum
+//   log Z' = log Σ_h exp(cᵀh) Π_i (1 + exp(b_i + W_i·h)).
 // The L hidden bits split into a prefix (high bits) and a suffix (low bits). With
 //   x_i(p) = exp(b_i + W_i,prefix·p)  and  y_i(q) = exp(W_i,suffix·q),
 // each (state, visible unit) pair costs one FMA and one multiply, 1 + x·y, into a running
@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "host/check.hpp"
 #include "host/common/numeric.hpp"
@@ -98,12 +99,15 @@ void product_pass(const double* x,
   }
 }
 
-double weight(const EnumerationModel& m, int i, int j) {
+double weight(const EnumerationModel<double>& m, int i, int j) {
   return m.weights[static_cast<std::size_t>(i) * m.n_hidden + j];
 }
 
 /// b + W_prefix·p into log_x, and c_prefix·p.
-double prefix_fields(const EnumerationModel& m, int n_suffix_bits, std::uint64_t p, double* log_x) {
+double prefix_fields(const EnumerationModel<double>& m,
+                     int n_suffix_bits,
+                     std::uint64_t p,
+                     double* log_x) {
   const int D = m.n_visible;
   double c_dot_p = 0;
   for (int i = 0; i < D; ++i) log_x[i] = m.visible_bias[i];
@@ -131,7 +135,7 @@ struct PrefixScratch {
 
 /// The (max, Σexp) of all states of prefixes [first, first + count), count ≤ kPrefixBatch,
 /// accumulated in prefix order.
-LogSum prefix_batch_terms(const EnumerationModel& m,
+LogSum prefix_batch_terms(const EnumerationModel<double>& m,
                           int n_suffix_bits,
                           std::uint64_t first,
                           int count,
@@ -183,7 +187,7 @@ LogSum prefix_batch_terms(const EnumerationModel& m,
 }
 
 /// The suffix tables of a model whose low `n_suffix_bits` hidden bits are the suffix.
-SuffixTables suffix_tables(const EnumerationModel& m, int n_suffix_bits) {
+SuffixTables suffix_tables(const EnumerationModel<double>& m, int n_suffix_bits) {
   const int D = m.n_visible, Q = 1 << n_suffix_bits;
   SuffixTables tables;
   tables.n_visible = D;
@@ -207,28 +211,31 @@ SuffixTables suffix_tables(const EnumerationModel& m, int n_suffix_bits) {
   return tables;
 }
 
-int suffix_bits(const EnumerationModel& m) {
-  return std::min(m.n_hidden, kMaxSuffixBits);
+int suffix_bits(int n_hidden) {
+  return std::min(n_hidden, kMaxSuffixBits);
 }
 
 }  // namespace
 
-std::uint64_t cpu_log_z_units(const EnumerationModel& m) {
-  const std::uint64_t n_prefixes = std::uint64_t{1} << (m.n_hidden - suffix_bits(m));
+std::uint64_t cpu_log_z_units(int n_visible, int n_hidden) {
+  RBM_EXPECTS(n_visible >= 1 && n_hidden >= 0 && n_hidden <= 62, "exact log Z on the CPU: a ",
+              n_visible, "x", n_hidden, " enumeration model is out of range");
+  const std::uint64_t n_prefixes = std::uint64_t{1} << (n_hidden - suffix_bits(n_hidden));
   return (n_prefixes + kChunkPrefixes - 1) / kChunkPrefixes;
 }
 
-void cpu_log_z_range(const EnumerationModel& m,
+void cpu_log_z_range(const EnumerationModel<double>& m,
                      std::uint64_t begin,
                      std::uint64_t end,
                      const LogZOptions& options,
                      ThreadPool& pool,
                      TreeStack& stack) {
   const int D = m.n_visible, L = m.n_hidden;
-  const int n_suffix_bits = suffix_bits(m);
+  const int n_suffix_bits = suffix_bits(L);
   const std::uint64_t n_prefixes = std::uint64_t{1} << (L - n_suffix_bits);
-  RBM_EXPECTS(begin <= end && end <= cpu_log_z_units(m), "exact log Z: units [", begin, ", ", end,
-              ") are not within the ", cpu_log_z_units(m), " of a ", D, "x", L, " model");
+  const std::uint64_t n_units = cpu_log_z_units(D, L);
+  RBM_EXPECTS(begin <= end && end <= n_units, "exact log Z: units [", begin, ", ", end,
+              ") are not within the ", n_units, " of a ", D, "x", L, " model");
   if (begin == end) return;
   const SuffixTables tables = suffix_tables(m, n_suffix_bits);
   const int Q = tables.n_suffix_states;
@@ -259,6 +266,42 @@ void cpu_log_z_range(const EnumerationModel& m,
       RBM_THROW(Cancelled, "exact log Z cancelled after ", round_begin + round_size, " of ",
                 n_chunks, " chunks");
   }
+}
+
+LogZResult cpu_exact_log_z(const EnumerationModel<double>& m,
+                           const LogZOptions& options,
+                           ThreadPool& pool) {
+  const auto start = std::chrono::steady_clock::now();
+  TreeStack stack;
+  clear(stack);
+  cpu_log_z_range(m, 0, cpu_log_z_units(m.n_visible, m.n_hidden), options, pool, stack);
+  LogZResult result;
+  result.log_z = log_sum_value(tree_total(stack));
+  result.log2_states = m.n_hidden;
+  result.states = std::ldexp(1.0, m.n_hidden);
+  result.pairs = std::ldexp(static_cast<double>(m.n_visible), m.n_hidden);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+LogZRate calibrate_cpu_log_z_rate(ThreadPool& pool) {
+  // A fixed model of small weights (the fast path, as trained models take): 2^kStates states of
+  // kUnits units, enough chunks to occupy every thread of a large machine for a few ms.
+  constexpr int kUnits = 256, kStates = 20;
+  EnumerationModel<double> model;
+  model.n_visible = kUnits;
+  model.n_hidden = kStates;
+  model.weights.resize(static_cast<std::size_t>(kUnits) * kStates);
+  for (std::size_t k = 0; k < model.weights.size(); ++k)
+    model.weights[k] = 0.01 * std::sin(static_cast<double>(k));
+  model.visible_bias.assign(kUnits, -0.1);
+  model.hidden_bias.assign(kStates, 0.0);
+  const LogZResult run = cpu_exact_log_z(model, LogZOptions{}, pool);
+  LogZRate rate;
+  rate.pairs_per_second = run.pairs_per_second();
+  rate.source = "calibrated here: 2^" + std::to_string(kStates) + " states x " +
+                std::to_string(kUnits) + " units on " + std::to_string(pool.size()) + " threads";
+  return rate;
 }
 
 }  // namespace rbm::detail

@@ -163,6 +163,7 @@ std::vector<LogZResult> log_z(const Communicator& comm,
           const auto [begin, end] = units_of(units, c.size, c.rank);
           LogZOptions part_options;
           part_options.max_log2_states = options.max_log2_states;
+          part_options.max_seconds = options.max_seconds;  // for this rank's share
           part_options.progress = [&step](double f) { return step.poll(f); };
           Writer out;
           put_part(out, engine.log_z_part(models[m], begin, end, part_options));
