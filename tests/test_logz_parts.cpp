@@ -241,6 +241,26 @@ TEST(LogZPartsApi, PartsThatDoNotFitAreRefused) {
   EXPECT_THROW(engine.log_z_part(model, 0, 9), InvalidArgument);  // 8 units
 }
 
+// A part's time budget is for its share of the units (a rank's share under MPI): a budget a
+// quarter of the whole enumeration's estimate refuses the whole and allows one unit of it.
+TEST(LogZPartsApi, TheTimeBudgetAppliesToThePartsShare) {
+  const Model model = random_model({"mnist_l30", 784, 30, 0.1, 0.1, 0, 1});
+  Engine engine(BackendKind::cpu);
+  const std::uint64_t units = engine.log_z_units(model);
+  ASSERT_EQ(units, std::uint64_t{1} << 16);  // 2^22 prefixes in chunks of 64
+  LogZOptions options;
+  options.max_seconds = engine.log_z_estimate(model).seconds / 4;
+  EXPECT_THROW(engine.log_z_part(model, 0, units, options), InvalidArgument);
+  EXPECT_THROW(engine.log_z_part(model, 0, units / 2, options), InvalidArgument);
+  const LogZPart one = engine.log_z_part(model, 7, 8, options);
+  EXPECT_EQ(one.nodes.size(), 1u);
+  // The units themselves are only a count: no time budget applies to them.
+  options.max_seconds = 1e-9;
+  EXPECT_EQ(engine.log_z_units(model, options), units);
+  options.max_log2_states = 29;
+  EXPECT_THROW(engine.log_z_units(model, options), InvalidArgument);
+}
+
 TEST(LogZPartsApi, ProgressCoversThePartAndCancellationThrows) {
   const Model model = random_model({"mnist_l20", 784, 20, 0.1, 0.1, 0, 1});
   EngineOptions one_thread;

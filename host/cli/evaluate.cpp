@@ -158,6 +158,7 @@ int run_eval(const EvalCommand& o) {
     for (std::size_t m = 0; m < models.size(); ++m) {
       LikelihoodEstimate e;
       e.log_z = log_zs[m].log_z;
+      e.exact = log_zs[m];
       e.mean_log_likelihood = engine->mean_log_likelihood(models[m], resident, e.log_z);
       e.seconds = seconds_since(start);
       estimates.push_back(e);

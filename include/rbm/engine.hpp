@@ -144,8 +144,10 @@ class RBM_EXPORT Engine {
                               std::size_t n_models = 1);
   /// Work units of exact log Z of `model` on this backend (rbm/logz.hpp): the ranges
   /// log_z_part takes. It depends only on the model's shape and unit types and the backend kind.
+  /// Refused (InvalidArgument) beyond the state limits (options.max_log2_states, 2^62).
   std::uint64_t log_z_units(const Model& model, const LogZOptions& options = {});
   /// Enumerates units [begin, end) of `model` only; options.progress gets this part's fraction.
+  /// The limits of `options` apply to this part: its time budget to its share of the units.
   LogZPart log_z_part(const Model& model,
                       std::uint64_t begin,
                       std::uint64_t end,
