@@ -118,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
                     {},
                     {"curves.png", "curves_pcd.png", "cd1.loglik.png"},
                     {"cd1.metrics.jsonl", "pcd1.metrics.jsonl", "pcd1_adam.metrics.jsonl",
-                     "curves.jsonl", "curves_pcd.jsonl"}},
+                     "pcd1_tempering.metrics.jsonl", "curves.jsonl", "curves_pcd.jsonl"}},
             Example{"seed000_digits.sh",
                     {"reconstructions.png", "filters.png", "denoise.png", "samples.png"},
                     {"model.recon.png", "denoise.plot.png"},
