@@ -60,7 +60,8 @@ done
 # can cost numpy several times its single-threaded time).
 [[ "$parts" == *cost* ]] || { echo "results: $results"; exit 0; }
 L=500 K=10000 C=100
-((quick)) && L=50 K=200
+[[ "$backend" == cuda ]] && C=1000
+((quick)) && L=50 K=200 C=100
 model="$work/mnist-$L.safetensors"
 "$rbm" train --data "$data" --hidden "$L" --cd 1 --epochs 1 --batch 100 --lr 0.05 --seed 1 \
   --backend "$backend" --quiet --out "$model" >/dev/null
