@@ -67,7 +67,7 @@ model="$work/mnist-$L.safetensors"
   --backend "$backend" --quiet --out "$model" >/dev/null
 "$rbm" logz --model "$model" --method ais --betas "$K" --chains "$C" --data "$data" \
   --backend "$backend" --json | tail -1 | record "{bench: \"ais_cost\", tool: \"rbm\", D: 784, L: $L, K: $K, C: $C}"
-if python3 -c "import numpy" 2>/dev/null; then
+if [[ "$backend" == cpu ]] && python3 -c "import numpy" 2>/dev/null; then
   numpy_ais() { python3 "$here/bench/ais_numpy.py" --model "$model" --mnist "$mnist" --betas "$K" --chains "$C"; }
   numpy_ais | record "{bench: \"ais_cost\", tool: \"numpy\", D: 784, L: $L, K: $K, C: $C}"
   OPENBLAS_NUM_THREADS=1 numpy_ais |
