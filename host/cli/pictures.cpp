@@ -457,7 +457,8 @@ Runner add_sample(CLI::App& app) {
   cmd->add_option("--samples", s.samples_per_chain,
                   "samples per chain (> 1 draws each chain's trajectory as a row)")
       ->capture_default_str();
-  cmd->add_option("--beta", s.beta, "inverse temperature (20 = weights times 20, seed 002)")
+  cmd->add_option("--beta", s.beta,
+                  "inverse temperature (20 = every parameter times 20: sharper samples)")
       ->capture_default_str();
   cmd->add_option("--seed", s.seed, "random seed")->capture_default_str();
   cmd->add_option("--init", o->init, "dataset spec whose first rows start the chains");

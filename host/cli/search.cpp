@@ -1,6 +1,7 @@
-// host/cli/search.cpp — `rbm search`: random search over training configurations (seed 002's
-// Table I), scored by exact log-likelihood on held-out data, with the best few re-trained over
-// several seeds (mean ± std), written as a ranked table (text, JSON lines, CSV).
+// host/cli/search.cpp — `rbm search`: random search over training configurations (learning
+// rates, batch sizes, momenta, epochs, CD steps, optimizers), scored by exact log-likelihood on
+// held-out data, with the best few re-trained over several seeds (mean ± std), written as a ranked
+// table (text, JSON lines, CSV).
 //
 // Trials of one hidden size train in one Engine::train call (models that share unit types,
 // optimizer, CD and batch schedules and epochs run batched; the rest run group after group).

@@ -1,7 +1,7 @@
 // host/cli/sweep.cpp — `rbm sweep`: one training configuration over several hidden sizes and
 // seeds (the seeds of one size train together, as one batch of models), scored by the
 // log-likelihood (exact where affordable, else AIS) on the training and test data: mean ± std
-// per size, as a table and a plot (seed 002's figure 4, carried past L = 8).
+// per size, as a table and a plot (log-likelihood against hidden units).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
