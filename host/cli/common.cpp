@@ -53,36 +53,14 @@ std::string format(const char* fmt, ...) {
 }
 
 // ---- RunConfig -------------------------------------------------------------------------------
-json to_json(const RunConfig& config) {
-  json j = json::parse(rbm::to_json(config.train));
-  j["data"] = config.data;
-  j["hidden"] = config.hidden;
-  j["models"] = config.models;
-  return j;
-}
-
-RunConfig run_config_from_json(const json& j) {
-  if (!j.is_object()) throw InvalidArgument("a run configuration must be a JSON object");
-  RunConfig config;
-  json train = j;
-  try {
-    if (j.contains("data")) config.data = j.at("data").get<std::string>();
-    if (j.contains("hidden"))
-      config.hidden = detail::json_integer<int>(j.at("hidden"), "run configuration", "hidden");
-    if (j.contains("models"))
-      config.models = detail::json_integer<int>(j.at("models"), "run configuration", "models");
-  } catch (const json::exception& e) {
-    throw InvalidArgument(std::string("run configuration: ") + e.what());
-  }
-  for (const char* key : {"data", "hidden", "models"}) train.erase(key);
-  config.train = train_config_from_json(train.dump());
-  return config;
+json as_json(const RunConfig& config) {
+  return json::parse(to_json(config));
 }
 
 RunConfig run_config_of(const Model& model, const std::string& path) {
   try {
     const json provenance = json::parse(model.provenance);
-    if (provenance.contains("config")) return run_config_from_json(provenance.at("config"));
+    if (provenance.contains("config")) return run_config_from_json(provenance.at("config").dump());
   } catch (const std::exception& e) {
     throw IoError("'" + path + "': its provenance is not a run configuration: " + e.what());
   }

@@ -36,7 +36,7 @@ RunConfig RunConfigOptions::resolve() const {
   }
   for (const auto& [key, value] : overrides.items()) j[key] = value;
   try {
-    return run_config_from_json(j);
+    return run_config_from_json(j.dump());
   } catch (const InvalidArgument& e) {
     if (config_file.empty()) throw;
     throw InvalidArgument("config file '" + config_file + "': " + e.what());

@@ -233,7 +233,7 @@ int run(const SearchCommand& o) {
                 {"train_ll", scores[t].train_ll},
                 {"valid_ll", scores[t].valid_ll},
                 {"diverged", scores[t].diverged},
-                {"config", to_json(trials[t])}};
+                {"config", as_json(trials[t])}};
     if (static_cast<int>(rank) < top) {
       std::vector<double> lls;
       for (int s = 0; s < o.seeds; ++s) {

@@ -41,19 +41,8 @@ void stamp_provenance(std::vector<Model>& models,
                       const RunConfig& config,
                       const Dataset& data,
                       const Engine& engine) {
-  const auto [height, width] = image_shape(data);
   for (std::size_t m = 0; m < models.size(); ++m)
-    models[m].provenance = json{
-        {"config", to_json(config)},
-        {"model", m},
-        {"seed", config.train.seed + m},
-        {"data", config.data},
-        {"image_height", height},
-        {"image_width", width},
-        {"backend", rbm::to_string(engine.kind())},
-        {"device", engine.device_name()},
-        {"rbm_version",
-         version()}}.dump();
+    models[m].provenance = run_provenance(config, m, data, engine);
 }
 
 std::string duration(double seconds) {
@@ -206,7 +195,7 @@ int run(TrainCommand& o) {
   RunConfig config;
   if (!o.resume.empty()) {
     resumed = load_checkpoint(o.resume);
-    config = run_config_from_json(json::parse(resumed.note.empty() ? "{}" : resumed.note));
+    config = run_config_from_json(resumed.note.empty() ? "{}" : resumed.note);
     if (o.run.overrides.contains("data")) config.data = o.run.overrides["data"];
   } else {
     config = o.run.resolve();
@@ -224,18 +213,14 @@ int run(TrainCommand& o) {
   const DataHandle resident = engine.upload(data);
   DataHandle valid;
   if (!o.valid.empty()) valid = engine.upload(load_dataset(o.valid));
-  std::vector<Model> models;
-  std::vector<TrainConfig> configs;
-  for (int m = 0; m < config.models; ++m) {
-    TrainConfig c = config.train;
-    c.seed = config.train.seed + m;  // --models M: a seed sweep seed, seed+1, ...
-    configs.push_back(c);
-    if (o.resume.empty()) models.push_back(init_model(data, config.hidden, c));
-  }
+  // --models M: a seed sweep seed, seed+1, ...
+  const std::vector<TrainConfig> configs = model_configs(config);
+  const std::vector<Model> models =
+      o.resume.empty() ? init_models(data, config) : std::vector<Model>{};
   const int epochs = config.train.epochs;
   print(o.common,
         {{"event", "start"},
-         {"config", to_json(config)},
+         {"config", as_json(config)},
          {"n_samples", data.n_samples},
          {"n_visible", data.n_visible},
          {"backend", rbm::to_string(engine.kind())},
@@ -253,7 +238,7 @@ int run(TrainCommand& o) {
   options.checkpoint_every = o.checkpoint_every;
   options.on_checkpoint = [&](const TrainingCheckpoint& c) {
     TrainingCheckpoint stamped = c;
-    stamped.note = to_json(config).dump();
+    stamped.note = to_json(config);
     const Interrupts::Writing writing;
     save_checkpoint(checkpoint, stamped);
   };
