@@ -167,11 +167,14 @@ std::unique_ptr<rbm_model_list> make_list(std::vector<rbm::Model> models) {
 
 // ---- training --------------------------------------------------------------------------------
 
-/// The data a training call uses: the caller's (uploaded to the engine) or the spec's.
+/// The data a training call uses: the caller's (uploaded to the engine) or the spec's, with
+/// label units appended when the run asks for them.
 struct TrainingData {
-  rbm::Dataset loaded;  ///< the config's "data" spec, when the caller passed no data
-  const rbm::Dataset* host = nullptr;
-  rbm::DataHandle resident;
+  rbm::Dataset loaded;       ///< the config's "data" spec, when the caller passed no data
+  rbm::Dataset with_labels;  ///< the pixels with label units (labels_as_visible)
+  const rbm::Dataset* pixels = nullptr;   ///< the data as given or loaded
+  const rbm::Dataset* visible = nullptr;  ///< what the models train on
+  rbm::DataHandle resident;               ///< `visible` on the engine
 };
 
 /// Fills `out` from `data`, or loads and uploads run.data; run.data ends up naming the data.
@@ -183,13 +186,21 @@ void resolve_data(rbm_engine& engine,
     RBM_EXPECTS(run.data.empty() || run.data == data->dataset.name, "config_json's \"data\" is '",
                 run.data, "' but data holds '", data->dataset.name,
                 "' (leave the key out, or pass data = NULL to load the spec)");
-    out.host = &data->dataset;
+    out.pixels = &data->dataset;
     out.resident = resident_on(*data, engine);
     run.data = data->dataset.name;
   } else {
     RBM_EXPECTS(!run.data.empty(), "data is NULL and config_json names no \"data\" spec");
     out.loaded = rbm::load_dataset(run.data);
-    out.host = &out.loaded;
+    out.pixels = &out.loaded;
+  }
+  out.visible = out.pixels;
+  const std::vector<int> classes = rbm::run_label_classes(run, *out.pixels);
+  if (!classes.empty()) {
+    out.with_labels = rbm::with_label_units(*out.pixels, classes);
+    out.visible = &out.with_labels;
+    out.resident = engine.engine.upload(out.with_labels);
+  } else if (data == nullptr) {
     out.resident = engine.engine.upload(out.loaded);
   }
 }
@@ -218,7 +229,7 @@ void train_run(rbm_engine& engine,
                rbm_model_list_t*& out) {
   const auto stamped = [&](std::vector<rbm::Model> models) {
     for (std::size_t m = 0; m < models.size(); ++m)
-      models[m].provenance = rbm::run_provenance(run, m, *data.host, engine.engine);
+      models[m].provenance = rbm::run_provenance(run, m, *data.pixels, engine.engine);
     return make_list(std::move(models)).release();
   };
   try {
@@ -628,7 +639,8 @@ int rbm_train(rbm_engine_t* engine,
     rbm::validate(run);
     TrainingData training;
     resolve_data(e, data, run, training);
-    train_run(e, run, training, rbm::init_models(*training.host, run), on_epoch, user_data, models);
+    train_run(e, run, training, rbm::init_models(*training.visible, run), on_epoch, user_data,
+              models);
   });
 }
 

@@ -596,6 +596,43 @@ TEST_F(CApi, TrainEqualsTheCppApi) {
   rbm_model_list_free(raw);
 }
 
+// "labels_as_visible": the models get one visible unit per class after the pixels, as the C++
+// API's run (run_label_classes, with_label_units) gives them.
+TEST(CApiTrain, LabelUnits) {
+  const EnginePtr engine = cpu_engine();
+  const DataPtr data = spec_data("glyphs:2");  // 20 images, labels 0..9
+  ASSERT_TRUE(ok(rbm_engine_upload(engine.get(), data.get())));
+  const char* config = R"({"hidden": 5, "epochs": 3, "batch_size": 10, "labels_as_visible": true})";
+  rbm_model_list_t* raw = nullptr;
+  ASSERT_TRUE(ok(rbm_train(engine.get(), data.get(), config, nullptr, nullptr, &raw)));
+  const ListPtr trained(raw);
+  const std::vector<rbm::Model> got = models_of(trained.get());
+
+  const rbm::RunConfig run = rbm::run_config_from_json(config);
+  const rbm::Dataset pixels = rbm::load_dataset("glyphs:2");
+  const std::vector<int> classes = rbm::run_label_classes(run, pixels);
+  ASSERT_EQ(classes.size(), 10u);
+  const rbm::Dataset visible = rbm::with_label_units(pixels, classes);
+  rbm::Engine cpp = cpp_engine();
+  const std::vector<rbm::Model> expected =
+      cpp.train(rbm::init_models(visible, run), rbm::model_configs(run), cpp.upload(visible));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].n_visible, pixels.n_visible + 10);
+  EXPECT_TRUE(rbm::test::same_bits(got[0], expected[0]));
+  const auto provenance = nlohmann::json::parse(got[0].provenance);
+  EXPECT_EQ(provenance["label_classes"], classes);
+  EXPECT_EQ(provenance["image_height"], pixels.image_height);
+
+  const DataPtr unlabelled = spec_data("bas:3");
+  ASSERT_TRUE(ok(rbm_engine_upload(engine.get(), unlabelled.get())));
+  EXPECT_TRUE(fails_with(rbm_train(engine.get(), unlabelled.get(),
+                                   R"({"hidden": 4, "batch_size": 7, "labels_as_visible": true})",
+                                   nullptr, nullptr, &raw),
+                         RBM_ERR_INVALID_ARGUMENT,
+                         "labels_as_visible: the data ('bas:3') has no labels"));
+  EXPECT_EQ(raw, nullptr);
+}
+
 // The C API's model file is the `rbm` tool's: `rbm train --config` makes the same models, and
 // `rbm info --config` reads the C API's run configuration back.
 TEST_F(CApi, FilesAreTheCommandLineToolsFiles) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "rbm/rbm.hpp"
 #include "rbm/run_config.hpp"
@@ -31,6 +32,7 @@ TEST(RunConfig, JsonRoundTrip) {
   config.data = "bas:4";
   config.hidden = 12;
   config.models = 3;
+  config.labels_as_visible = true;
   config.train.cd_steps = rbm::Schedule::linear(1, 5);
   config.train.persistent = true;
   config.train.optimizer = rbm::Optimizer::adam;
@@ -42,17 +44,19 @@ TEST(RunConfig, JsonRoundTrip) {
   EXPECT_EQ(back.data, "bas:4");
   EXPECT_EQ(back.hidden, 12);
   EXPECT_EQ(back.models, 3);
+  EXPECT_TRUE(back.labels_as_visible);
   EXPECT_EQ(rbm::to_json(back.train), rbm::to_json(config.train));
   EXPECT_EQ(rbm::to_json(back), text);
-  // Every TrainConfig key is there, beside data, hidden and models.
+  // Every TrainConfig key is there, beside data, hidden, models and labels_as_visible.
   const auto j = nlohmann::json::parse(text);
-  EXPECT_EQ(j.size(), nlohmann::json::parse(rbm::to_json(config.train)).size() + 3);
+  EXPECT_EQ(j.size(), nlohmann::json::parse(rbm::to_json(config.train)).size() + 4);
 
   // Keys left out keep their defaults.
   const rbm::RunConfig defaults = rbm::run_config_from_json("{}");
   EXPECT_EQ(defaults.data, "");
   EXPECT_EQ(defaults.hidden, 0);
   EXPECT_EQ(defaults.models, 1);
+  EXPECT_FALSE(defaults.labels_as_visible);
   EXPECT_EQ(rbm::to_json(defaults.train), rbm::to_json(rbm::TrainConfig{}));
 }
 
@@ -64,6 +68,8 @@ TEST(RunConfig, BadJsonIsNamed) {
       refused([] { run_config_from_json(R"({"hidden": 2.5})"); }, "'hidden' must be an integer"));
   EXPECT_TRUE(refused([] { run_config_from_json(R"({"models": 1e12})"); }, "'models'"));
   EXPECT_TRUE(refused([] { run_config_from_json(R"({"data": 3})"); }, "'data' must be a string"));
+  EXPECT_TRUE(refused([] { run_config_from_json(R"({"labels_as_visible": 1})"); },
+                      "'labels_as_visible' must be true or false, got 1"));
   EXPECT_TRUE(refused([] { run_config_from_json("[1, 2]"); }, "must be a JSON object"));
   EXPECT_TRUE(refused([] { run_config_from_json("{"); }, "JSON is invalid"));
 }
@@ -95,6 +101,21 @@ TEST(RunConfig, ModelsOfARunTakeConsecutiveSeeds) {
   }
 }
 
+TEST(RunConfig, LabelUnitsTakeTheDataClassesSorted) {
+  rbm::RunConfig config;
+  rbm::Dataset data = rbm::make_bars_and_stripes(2);  // 6 patterns
+  EXPECT_TRUE(rbm::run_label_classes(config, data).empty());
+  config.labels_as_visible = true;
+  EXPECT_TRUE(refused([&] { rbm::run_label_classes(config, data); }, "has no labels"));
+  data.labels = {7, 3, 7, 9, 3, 3};
+  EXPECT_EQ(rbm::run_label_classes(config, data), (std::vector<int>{3, 7, 9}));
+  config.hidden = 2;
+  const rbm::Engine engine(rbm::BackendKind::cpu);
+  const auto provenance = nlohmann::json::parse(rbm::run_provenance(config, 0, data, engine));
+  EXPECT_EQ(provenance["label_classes"], (std::vector<int>{3, 7, 9}));
+  EXPECT_EQ(provenance["config"]["labels_as_visible"], true);
+}
+
 TEST(RunConfig, ProvenanceRecordsTheRun) {
   rbm::RunConfig config = rbm::run_config_from_json(R"({"hidden": 4, "seed": 3})");
   config.data = "bas:3";
@@ -112,6 +133,7 @@ TEST(RunConfig, ProvenanceRecordsTheRun) {
   EXPECT_EQ(provenance["backend"], "cpu");
   EXPECT_EQ(provenance["device"], engine.device_name());
   EXPECT_EQ(provenance["rbm_version"], rbm::version());
+  EXPECT_FALSE(provenance.contains("label_classes"));
 }
 
 }  // namespace

@@ -265,16 +265,17 @@ typedef int (*rbm_epoch_callback)(const rbm_epoch_metrics* metrics,
 
 /** Trains the models of a run configuration and hands them out in *models (free the list).
  *  config_json: what `rbm train --config FILE` reads: a JSON object with "hidden" (required),
- *  "models" (M, default 1: models with seeds seed, seed+1, ...), optional "data" and every
- *  training key ("cd_steps", "persistent", "batch_size", "epochs", "optimizer",
- *  "learning_rate", "seed", ...; README's "Training options"). `data` must be uploaded to
- *  `engine`; or NULL: then the "data" spec is loaded and uploaded for this call. With both, the
- *  spec must be the data's own (rbm_data_from_spec) or left out. The models record the run
- *  configuration in their provenance, as the `rbm` command's do. on_epoch may be NULL;
- *  user_data is passed to it untouched.
- *  Errors: INVALID_ARGUMENT (NULL, bad JSON, an unknown key or bad value naming it, data not
- *  uploaded to this engine, batch larger than the data), IO (the "data" spec's file),
- *  OUT_OF_MEMORY, CUDA, DIVERGED: then *models holds the models as they were after the last
+ *  "models" (M, default 1: models with seeds seed, seed+1, ...), optional "data" and
+ *  "labels_as_visible", and every training key ("cd_steps", "persistent", "batch_size",
+ *  "epochs", "optimizer", "learning_rate", "seed", ...; README's "Training options"). `data`
+ *  must be uploaded to `engine`; or NULL: then the "data" spec is loaded and uploaded for this
+ *  call. With both, the spec must be the data's own (rbm_data_from_spec) or left out. With
+ *  "labels_as_visible": true the models get one visible unit per class after the pixels (the
+ *  data needs labels; the data with these units is uploaded for this call). The models record the
+ * run configuration in their provenance, as the `rbm` command's do. on_epoch may be NULL; user_data
+ * is passed to it untouched. Errors: INVALID_ARGUMENT (NULL, bad JSON, an unknown key or bad value
+ * naming it, data not uploaded to this engine, batch larger than the data), IO (the "data" spec's
+ * file), OUT_OF_MEMORY, CUDA, DIVERGED: then *models holds the models as they were after the last
  *  healthy epoch (free the list); on every other error *models is NULL. */
 RBM_EXPORT int rbm_train(rbm_engine_t* engine,
                          const rbm_data_t* data,
