@@ -285,7 +285,8 @@ RBM_EXPORT int rbm_train(rbm_engine_t* engine,
                          rbm_model_list_t** models);
 /** The same, starting from given models (all of one shape, e.g. loaded or from rbm_model_init)
  *  instead of fresh ones; model m trains with seed seed + m. "hidden" and "models", if given,
- *  must match the list. The input list is not changed. */
+ *  must match the list (with "labels_as_visible", the models have the label units too). The
+ *  input list is not changed. */
 RBM_EXPORT int rbm_train_models(rbm_engine_t* engine,
                                 const rbm_data_t* data,
                                 const rbm_model_list_t* initial,
