@@ -682,8 +682,8 @@ int rbm_log_z_exact(rbm_engine_t* engine,
   return guarded(__func__, [&] {
     double& result = deref(log_z, "log_z");
     rbm::LogZOptions options;
-    RBM_EXPECTS(max_log2_states >= 0, "max_log2_states is ", max_log2_states, " (0 = the default, ",
-                options.max_log2_states, ")");
+    RBM_EXPECTS(max_log2_states >= 0, "max_log2_states is ", max_log2_states,
+                " (0 = the default time budget)");
     if (max_log2_states > 0) options.max_log2_states = max_log2_states;
     result = deref(engine, "engine").engine.log_z(deref(model, "model").model, options).log_z;
   });

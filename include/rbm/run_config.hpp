@@ -3,7 +3,8 @@
 // what every model file records in its provenance (`rbm info MODEL --config` prints it) and what
 // the C API's rbm_train takes, as JSON: an object with the keys `data`, `hidden`, `models`,
 // `labels_as_visible` and every TrainConfig key (rbm::to_json(TrainConfig)); keys left out keep
-// their defaults, an unknown key is an error that names it.
+// their defaults (but "pcd_chains", see rbm::train_config_from_json), an unknown key is an error
+// that names it.
 #pragma once
 #include <cstddef>
 #include <string>
