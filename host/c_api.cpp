@@ -702,6 +702,43 @@ int rbm_mean_log_likelihood(rbm_engine_t* engine,
   });
 }
 
+rbm_likelihood_options rbm_likelihood_options_default(void) {
+  const rbm::AisOptions ais;
+  return {"auto", 0.0, 0, ais.n_chains, ais.n_betas, ais.seed};
+}
+
+int rbm_log_likelihood(rbm_engine_t* engine,
+                       const rbm_model_t* model,
+                       const rbm_data_t* data,
+                       const rbm_likelihood_options* options,
+                       rbm_likelihood* result) {
+  return guarded(__func__, [&] {
+    rbm_likelihood& out = deref(result, "result");
+    rbm_engine& e = deref(engine, "engine");
+    const rbm_likelihood_options given = options ? *options : rbm_likelihood_options_default();
+    rbm::LikelihoodOptions o;
+    o.method = rbm::parse_likelihood_method(not_null(given.method, "options->method"));
+    RBM_EXPECTS(given.max_seconds >= 0, "options->max_seconds is ", given.max_seconds,
+                " (0 = not given)");
+    RBM_EXPECTS(given.max_log2_states >= 0 && given.max_log2_states <= 62,
+                "options->max_log2_states is ", given.max_log2_states,
+                " (0 = not given, at most 62)");
+    RBM_EXPECTS(given.ais_chains >= 2, "options->ais_chains is ", given.ais_chains,
+                "; AIS needs at least 2 (for a standard error)");
+    RBM_EXPECTS(given.ais_betas >= 1, "options->ais_betas is ", given.ais_betas,
+                "; it must be >= 1");
+    if (given.max_seconds > 0) o.exact.max_seconds = given.max_seconds;
+    if (given.max_log2_states > 0) o.exact.max_log2_states = given.max_log2_states;
+    o.ais.n_chains = given.ais_chains;
+    o.ais.n_betas = given.ais_betas;
+    o.ais.seed = given.ais_seed;
+    const rbm::LikelihoodEstimate estimate = e.engine.log_likelihood(
+        deref(model, "model").model, resident_on(deref(data, "data"), e), o);
+    out = {rbm::to_string(estimate.method), estimate.mean_log_likelihood, estimate.log_z,
+           estimate.log_z_error};
+  });
+}
+
 int rbm_free_energy(rbm_engine_t* engine,
                     const rbm_model_t* model,
                     const rbm_data_t* data,

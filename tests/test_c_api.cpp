@@ -901,6 +901,98 @@ TEST_F(CApi, EvaluationEqualsTheCppApi) {
                          RBM_ERR_INVALID_ARGUMENT, "D=4 visible units but the dataset has 9"));
 }
 
+// rbm_log_likelihood is Engine::log_likelihood: exact, AIS, and auto's choice between them.
+TEST_F(CApi, LogLikelihoodEqualsTheCppApi) {
+  const ListPtr trained = train(kConfig);
+  const ModelPtr model = first(trained.get());
+  const rbm::Model m = model_of(model.get());
+  rbm::Engine engine = cpp_engine();
+  const rbm::DataHandle resident = engine.upload(bas_);
+
+  rbm_likelihood_options options = rbm_likelihood_options_default();
+  const rbm::LikelihoodOptions defaults;
+  EXPECT_STREQ(options.method, "auto");
+  EXPECT_EQ(options.max_seconds, 0.0);
+  EXPECT_EQ(options.max_log2_states, 0);
+  EXPECT_EQ(options.ais_chains, defaults.ais.n_chains);
+  EXPECT_EQ(options.ais_betas, defaults.ais.n_betas);
+  EXPECT_EQ(options.ais_seed, defaults.ais.seed);
+
+  // auto with the default limits: 2^6 states are enumerated, as rbm_log_z_exact does.
+  rbm_likelihood result{};
+  ASSERT_TRUE(ok(rbm_log_likelihood(engine_.get(), model.get(), data_.get(), nullptr, &result)));
+  double log_z = 0, log_likelihood = 0;
+  ASSERT_TRUE(ok(rbm_log_z_exact(engine_.get(), model.get(), 0, &log_z)));
+  ASSERT_TRUE(
+      ok(rbm_mean_log_likelihood(engine_.get(), model.get(), data_.get(), log_z, &log_likelihood)));
+  EXPECT_STREQ(result.method, "exact");
+  EXPECT_EQ(result.log_z, log_z);
+  EXPECT_EQ(result.mean_log_likelihood, log_likelihood);
+  EXPECT_EQ(result.log_z_error, 0.0);
+
+  // AIS: the C++ API's estimate from the same seed, bit for bit.
+  options.method = "ais";
+  options.ais_chains = 16;
+  options.ais_betas = 300;
+  options.ais_seed = 7;
+  rbm::LikelihoodOptions cpp;
+  cpp.method = rbm::LikelihoodMethod::ais;
+  cpp.ais.n_chains = 16;
+  cpp.ais.n_betas = 300;
+  cpp.ais.seed = 7;
+  const rbm::LikelihoodEstimate expected = engine.log_likelihood(m, resident, cpp);
+  ASSERT_TRUE(ok(rbm_log_likelihood(engine_.get(), model.get(), data_.get(), &options, &result)));
+  EXPECT_STREQ(result.method, "ais");
+  EXPECT_EQ(result.log_z, expected.log_z);
+  EXPECT_EQ(result.log_z_error, expected.log_z_error);
+  EXPECT_EQ(result.mean_log_likelihood, expected.mean_log_likelihood);
+  EXPECT_GT(result.log_z_error, 0.0);
+
+  // auto beyond a limit of 2^5 states switches to that AIS run; exact refuses.
+  options.method = "auto";
+  options.max_log2_states = 5;
+  rbm_likelihood fallback{};
+  ASSERT_TRUE(ok(rbm_log_likelihood(engine_.get(), model.get(), data_.get(), &options, &fallback)));
+  EXPECT_STREQ(fallback.method, "ais");
+  EXPECT_EQ(fallback.mean_log_likelihood, result.mean_log_likelihood);
+  options.method = "exact";
+  const rbm_likelihood before = fallback;
+  EXPECT_TRUE(
+      fails_with(rbm_log_likelihood(engine_.get(), model.get(), data_.get(), &options, &fallback),
+                 RBM_ERR_INVALID_ARGUMENT, "2^5 states"));
+  EXPECT_EQ(fallback.mean_log_likelihood, before.mean_log_likelihood);  // untouched
+
+  // Bad options and arguments are named.
+  const auto refused = [&](rbm_likelihood_options bad, const std::string& needle) {
+    return fails_with(rbm_log_likelihood(engine_.get(), model.get(), data_.get(), &bad, &result),
+                      RBM_ERR_INVALID_ARGUMENT, needle);
+  };
+  rbm_likelihood_options bad = rbm_likelihood_options_default();
+  bad.method = "exakt";
+  EXPECT_TRUE(refused(bad, "'exakt'"));
+  bad.method = nullptr;
+  EXPECT_TRUE(refused(bad, "options->method is NULL"));
+  bad = rbm_likelihood_options_default();
+  bad.max_seconds = NAN;
+  EXPECT_TRUE(refused(bad, "options->max_seconds is nan"));
+  bad = rbm_likelihood_options_default();
+  bad.max_log2_states = 63;
+  EXPECT_TRUE(refused(bad, "options->max_log2_states is 63"));
+  bad = rbm_likelihood_options_default();
+  bad.ais_chains = 1;
+  EXPECT_TRUE(refused(bad, "options->ais_chains is 1"));
+  bad = rbm_likelihood_options_default();
+  bad.ais_betas = 0;
+  EXPECT_TRUE(refused(bad, "options->ais_betas is 0"));
+  EXPECT_TRUE(
+      fails_with(rbm_log_likelihood(engine_.get(), model.get(), data_.get(), nullptr, nullptr),
+                 RBM_ERR_INVALID_ARGUMENT, "result is NULL"));
+  const DataPtr elsewhere = spec_data("bas:3");
+  EXPECT_TRUE(
+      fails_with(rbm_log_likelihood(engine_.get(), model.get(), elsewhere.get(), nullptr, &result),
+                 RBM_ERR_INVALID_ARGUMENT, "not uploaded to this engine"));
+}
+
 TEST_F(CApi, SamplingEqualsTheCppApi) {
   const ListPtr trained = train(kConfig);
   const ModelPtr model = first(trained.get());

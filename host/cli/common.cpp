@@ -10,8 +10,6 @@
 #include <iostream>
 
 #include "host/cli/cli.hpp"
-#include "host/io/atomic_file.hpp"
-#include "host/json_fields.hpp"
 
 namespace rbm::cli {
 
@@ -204,7 +202,7 @@ std::string stem_of(const std::string& path) {
 void write_numbers(const std::string& stem, const std::vector<json>& rows, bool csv) {
   std::string lines;
   for (const json& row : rows) lines += row.dump() + "\n";
-  detail::write_text_atomically(stem + ".jsonl", "numbers", lines);
+  save_text(stem + ".jsonl", lines, "numbers");
   if (!csv) return;
   std::vector<std::string> columns;
   for (const json& row : rows)
@@ -223,7 +221,7 @@ void write_numbers(const std::string& stem, const std::vector<json>& rows, bool 
     }
     text += "\n";
   }
-  detail::write_text_atomically(stem + ".csv", "numbers", text);
+  save_text(stem + ".csv", text, "numbers");
 }
 
 Model load_one_model(const std::string& path, int index) {

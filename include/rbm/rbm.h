@@ -267,16 +267,23 @@ typedef int (*rbm_epoch_callback)(const rbm_epoch_metrics* metrics,
  *  config_json: what `rbm train --config FILE` reads: a JSON object with "hidden" (required),
  *  "models" (M, default 1: models with seeds seed, seed+1, ...), optional "data" and
  *  "labels_as_visible", and every training key ("cd_steps", "persistent", "batch_size",
- *  "epochs", "optimizer", "learning_rate", "seed", ...; README's "Training options"). `data`
- *  must be uploaded to `engine`; or NULL: then the "data" spec is loaded and uploaded for this
- *  call. With both, the spec must be the data's own (rbm_data_from_spec) or left out. With
- *  "labels_as_visible": true the models get one visible unit per class after the pixels (the
- *  data needs labels; the data with these units is uploaded for this call). The models record the
- * run configuration in their provenance, as the `rbm` command's do. on_epoch may be NULL; user_data
- * is passed to it untouched. Errors: INVALID_ARGUMENT (NULL, bad JSON, an unknown key or bad value
- * naming it, data not uploaded to this engine, batch larger than the data), IO (the "data" spec's
- * file), OUT_OF_MEMORY, CUDA, DIVERGED: then *models holds the models as they were after the last
- *  healthy epoch (free the list); on every other error *models is NULL. */
+ *  "epochs", "optimizer", "learning_rate", "seed", "math": "fp32" | "tf32" | "bf16" (CUDA
+ *  GEMMs), "pcd_chains": "hidden" | "visible" (left out: "visible", as in older recipe files),
+ *  "tempering_replicas": R (parallel tempering as PCD's negative phase), ...; README's
+ *  "Training options"). Keys left out keep their defaults; an unknown key is an error.
+ *
+ *  `data` must be uploaded to `engine`; or NULL: then the "data" spec is loaded and uploaded
+ *  for this call. With both, the spec must be the data's own (rbm_data_from_spec) or left out.
+ *  With "labels_as_visible": true the models get one visible unit per class after the pixels
+ *  (the data needs labels; the data with these units is uploaded for this call). The models
+ *  record the run configuration in their provenance, as the `rbm` command's do. on_epoch may
+ *  be NULL; user_data is passed to it untouched.
+ *
+ *  Errors: INVALID_ARGUMENT (NULL, bad JSON, an unknown key or bad value naming it, data not
+ *  uploaded to this engine, batch larger than the data, "math": "bf16" on the CPU),
+ *  IO (the "data" spec's file), OUT_OF_MEMORY, CUDA, DIVERGED: then *models holds
+ *  the models as they were after the last healthy epoch (free the list); on every other error
+ *  *models is NULL. */
 RBM_EXPORT int rbm_train(rbm_engine_t* engine,
                          const rbm_data_t* data,
                          const char* config_json,
@@ -299,8 +306,10 @@ RBM_EXPORT int rbm_train_models(rbm_engine_t* engine,
 
 /** Exact log Z by enumerating the smaller layer's 2^min(D,L) states (float64 accumulation; a
  *  one-hot hidden layer sums its L or L+1 states). max_log2_states: refuse models that need
- *  more than 2^max_log2_states states (0 = the default, 34; at most 62).
- *  Errors: INVALID_ARGUMENT (NULL, invalid model, too many states), CUDA, OUT_OF_MEMORY. */
+ *  more than 2^max_log2_states states (at most 62); 0 = the library's default limit instead, a
+ *  time budget of 600 s estimated from the backend's enumeration rate.
+ *  Errors: INVALID_ARGUMENT (NULL, invalid model, beyond the limit: naming the estimate),
+ *  CUDA, OUT_OF_MEMORY. */
 RBM_EXPORT int rbm_log_z_exact(rbm_engine_t* engine,
                                const rbm_model_t* model,
                                int max_log2_states,
@@ -313,6 +322,39 @@ RBM_EXPORT int rbm_mean_log_likelihood(rbm_engine_t* engine,
                                        const rbm_data_t* data,
                                        double log_z,
                                        double* mean_log_likelihood);
+/** How rbm_log_likelihood obtains log Z (defaults in brackets). */
+typedef struct rbm_likelihood_options {
+  /** "auto": exact log Z when within the exact limits below, else AIS; "exact": exact, refused
+   *  beyond the limits; "ais": annealed importance sampling (Salakhutdinov & Murray 2008) from
+   *  the base-rate model of `data`. ("auto") */
+  const char* method;
+  double max_seconds;  /**< exact: at most this estimated time; 0 = not given (0) */
+  int max_log2_states; /**< exact: at most 2^N states; 0 = not given (0). With neither limit
+                          given, the limit is a time budget of 600 s. */
+  int ais_chains;      /**< AIS: independent annealing runs, >= 2 (100) */
+  int ais_betas;       /**< AIS: intermediate distributions (10000) */
+  uint64_t ais_seed;   /**< AIS: the runs repeat exactly for one seed (1) */
+} rbm_likelihood_options;
+
+/** A log-likelihood estimate. */
+typedef struct rbm_likelihood {
+  const char* method;         /**< "exact" or "ais" (static) */
+  double mean_log_likelihood; /**< mean(−F(v)) − log_z (with AIS an estimate, high on average) */
+  double log_z;               /**< exact, or the AIS estimate */
+  double log_z_error;         /**< AIS: the standard error of log_z; 0 when exact */
+} rbm_likelihood;
+
+/** The defaults above. */
+RBM_EXPORT rbm_likelihood_options rbm_likelihood_options_default(void);
+/** Mean log-likelihood of `data` (uploaded to `engine`) under `model`, with log Z exact or by
+ *  AIS as options say (NULL = the defaults). *result is written only on success.
+ *  Errors: INVALID_ARGUMENT (NULL, invalid model, D mismatch, data not uploaded, bad option
+ *  naming it, "exact" beyond its limits), CANCELLED, CUDA, OUT_OF_MEMORY. */
+RBM_EXPORT int rbm_log_likelihood(rbm_engine_t* engine,
+                                  const rbm_model_t* model,
+                                  const rbm_data_t* data,
+                                  const rbm_likelihood_options* options,
+                                  rbm_likelihood* result);
 /** Free energies F(v) = −log Σ_h e^{−E(v,h)} of every sample, in float64, into
  *  free_energies (n_free_energies = N). Errors as rbm_mean_log_likelihood, and a wrong size. */
 RBM_EXPORT int rbm_free_energy(rbm_engine_t* engine,

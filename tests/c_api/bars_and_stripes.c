@@ -1,11 +1,12 @@
 /* tests/c_api/bars_and_stripes.c — a C99 program on the installed librbm's C API: trains RBMs on
  * bars-and-stripes with a JSON run configuration, prints exact log Z and the exact mean
  * log-likelihood (compared bit for bit with the C++ API's by the test that runs it), checks
- * save/load and the evaluation calls, and checks that bad calls return the right status and a
- * message naming the problem.
+ * save/load and the evaluation, likelihood (exact and AIS) and sampling calls, and checks that
+ * bad calls return the right status and a message naming the problem.
  *
  * Usage: bars_and_stripes CONFIG.json SPEC SCRATCH_DIR     (exit status 0 when every check held)
  */
+#include <math.h>
 #include <rbm/rbm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +64,14 @@ static int on_epoch(const rbm_epoch_metrics* metrics, size_t n_models, void* use
   return 0; /* go on */
 }
 
-/* Bad calls: NULL handles, wrong sizes, an unknown JSON key, a missing file. */
+/* Bad calls: NULL handles, wrong sizes, an unknown JSON key or method, a missing file. */
 static void check_errors(rbm_engine_t* engine, rbm_data_t* data, rbm_model_t* model, int d, int l) {
   double value = 0;
   float* weights = malloc(sizeof(float) * (size_t)(d * l));
   rbm_model_list_t* models = NULL;
   rbm_model_t* loaded = NULL;
+  rbm_likelihood_options likelihood = rbm_likelihood_options_default();
+  rbm_likelihood estimate;
   expect_error(rbm_log_z_exact(NULL, model, 0, &value), RBM_ERR_INVALID_ARGUMENT, "engine is NULL",
                "log Z without an engine");
   expect_error(rbm_mean_log_likelihood(engine, NULL, data, 0.0, &value), RBM_ERR_INVALID_ARGUMENT,
@@ -80,6 +83,11 @@ static void check_errors(rbm_engine_t* engine, rbm_data_t* data, rbm_model_t* mo
   expect_error(rbm_train(engine, data, "{\"hidden\": 4, \"epochz\": 3}", NULL, NULL, &models),
                RBM_ERR_INVALID_ARGUMENT, "'epochz'", "an unknown configuration key");
   check(models == NULL, "a failed rbm_train leaves its output NULL");
+  expect_error(rbm_log_likelihood(engine, model, NULL, NULL, &estimate), RBM_ERR_INVALID_ARGUMENT,
+               "data is NULL", "a log-likelihood without data");
+  likelihood.method = "exakt";
+  expect_error(rbm_log_likelihood(engine, model, data, &likelihood, &estimate),
+               RBM_ERR_INVALID_ARGUMENT, "exakt", "an unknown log-likelihood method");
   expect_error(rbm_model_load("/nonexistent/rbm-c-api.safetensors", &loaded), RBM_ERR_IO,
                "/nonexistent/rbm-c-api.safetensors", "loading a missing file");
   check(loaded == NULL, "a failed rbm_model_load leaves its output NULL");
@@ -102,6 +110,8 @@ int main(int argc, char** argv) {
   float *weights = NULL, *weights_back = NULL, *probabilities = NULL;
   uint8_t* samples = NULL;
   rbm_sample_options sampling = rbm_sample_options_default();
+  rbm_likelihood_options likelihood = rbm_likelihood_options_default();
+  rbm_likelihood estimate;
 
   if (argc != 4) {
     fprintf(stderr, "usage: %s CONFIG.json SPEC SCRATCH_DIR\n", argv[0]);
@@ -144,6 +154,20 @@ int main(int argc, char** argv) {
     check(-(sum / (double)n_samples) - log_z == log_likelihood,
           "mean log-likelihood = -mean F - log Z");
   }
+  /* rbm_log_likelihood: exact gives the same bits; AIS a finite estimate with its error. */
+  likelihood.method = "exact";
+  if (ok(rbm_log_likelihood(engine, model, data, &likelihood, &estimate), "exact likelihood")) {
+    check(strcmp(estimate.method, "exact") == 0, "the exact method is reported");
+    check(estimate.log_z == log_z && estimate.mean_log_likelihood == log_likelihood,
+          "rbm_log_likelihood (exact) = rbm_log_z_exact + rbm_mean_log_likelihood");
+  }
+  likelihood.method = "ais";
+  likelihood.ais_chains = 16;
+  likelihood.ais_betas = 200;
+  if (ok(rbm_log_likelihood(engine, model, data, &likelihood, &estimate), "AIS likelihood"))
+    check(strcmp(estimate.method, "ais") == 0 && isfinite(estimate.log_z) &&
+              estimate.log_z_error > 0 && isfinite(estimate.mean_log_likelihood),
+          "AIS reports its method, a finite estimate and its standard error");
   if (ok(rbm_hidden_probabilities(engine, model, data, probabilities, n_samples * (size_t)n_hidden),
          "hidden probabilities"))
     for (n = 0; n < n_samples * (size_t)n_hidden; ++n)
