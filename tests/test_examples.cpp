@@ -118,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
                     {},
                     {"curves.png", "curves_pcd.png", "cd1.loglik.png"},
                     {"cd1.metrics.jsonl", "pcd1.metrics.jsonl", "pcd1_adam.metrics.jsonl",
-                     "curves.jsonl", "curves_pcd.jsonl"}},
+                     "pcd1_tempering.metrics.jsonl", "curves.jsonl", "curves_pcd.jsonl"}},
             Example{"seed000_digits.sh",
                     {"reconstructions.png", "filters.png", "denoise.png", "samples.png"},
                     {"model.recon.png", "denoise.plot.png"},
@@ -127,7 +127,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "seed002_mnist789.sh",
                 {"samples_l8_beta1.png", "samples_l8_beta20.png", "samples_l55_potts_beta20.png"},
                 {"loglik_vs_hidden.png", "hidden_stats_l5.png", "hidden_stats_l5.states.png"},
-                {"loglik_vs_hidden.jsonl", "unit_types.jsonl", "hidden_stats_l5.jsonl"}}),
+                {"loglik_vs_hidden.jsonl", "unit_types.jsonl", "hidden_stats_l5.jsonl"}},
+            Example{"mnist_labels.sh",
+                    {"inpaint.png", "class3.png"},
+                    {"confusion_l16.exact.png", "confusion_l16.gibbs.png"},
+                    {"accuracy.jsonl", "inpaint.jsonl", "class3.jsonl"}}),
         ::testing::Bool()),
     [](const ::testing::TestParamInfo<std::tuple<Example, bool>>& info) {
       const std::string script = std::get<0>(info.param).script;
