@@ -6,7 +6,6 @@
 #include <cmath>
 #include <numeric>
 
-#include "host/check.hpp"
 #include "host/cli/cli.hpp"
 
 namespace rbm::cli {
@@ -70,7 +69,7 @@ int run(const SweepCommand& o) {
   const auto start = Clock::now();
   RunConfig config = o.run.resolve();
   if (config.data.empty()) throw InvalidArgument("no data: give --data SPEC or a config file");
-  RBM_EXPECTS(o.seeds >= 1, "--seeds must be >= 1, got ", o.seeds);
+  if (o.seeds < 1) throw InvalidArgument(format("--seeds must be >= 1, got %d", o.seeds));
   const std::vector<int> sizes = parse_sizes(o.sizes);
   const Dataset train = load_dataset(config.data);
   Engine engine = make_engine(o.common);

@@ -147,7 +147,8 @@ struct RBM_EXPORT TrainConfig {
 /// Throws InvalidArgument for a non-positive batch, epochs < 0, NaN rate, and so on.
 RBM_EXPORT void validate(const TrainConfig& config);
 RBM_EXPORT std::string to_json(const TrainConfig& config);
-/// Reads what to_json writes. Keys missing keep their defaults; unknown keys are an error that
+/// Reads what to_json writes. Keys missing keep their defaults, but for "pcd_chains": a recipe
+/// without it predates the option and reads as visible chains. Unknown keys are an error that
 /// names the key.
 RBM_EXPORT TrainConfig train_config_from_json(const std::string& json);
 
