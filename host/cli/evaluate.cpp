@@ -4,7 +4,6 @@
 #include <iostream>
 #include <memory>
 
-#include "host/check.hpp"
 #include "host/cli/cli.hpp"
 #include "host/cli/ranks.hpp"
 
@@ -86,9 +85,10 @@ bool exact_fits(Engine& engine, const std::vector<Model>& models, LogZOptions op
 
 /// Under mpirun only exact log Z is split over the ranks; AIS runs in one process.
 void expect_exact_across_ranks(bool ais) {
-  RBM_EXPECTS(!ais || ranks::size() == 1,
-              "AIS runs in one process: start it without mpirun (under mpirun, log Z is exact, "
-              "split over the ranks; --method exact)");
+  if (ais && ranks::size() > 1)
+    throw InvalidArgument(
+        "AIS runs in one process: start it without mpirun (under mpirun, log Z is exact, split "
+        "over the ranks; --method exact)");
 }
 
 int run_logz(const EvalCommand& o) {
@@ -192,7 +192,7 @@ struct InfoCommand {
 int run_info(const InfoCommand& o) {
   const auto models = load_models(o.model);
   if (o.config_only) {  // exactly what `rbm train --config` reads
-    std::cout << to_json(run_config_of(models.front(), o.model)).dump(2) << std::endl;
+    std::cout << as_json(run_config_of(models.front(), o.model)).dump(2) << std::endl;
     return 0;
   }
   for (std::size_t m = 0; m < models.size(); ++m) {

@@ -40,7 +40,7 @@ RunConfig RunConfigOptions::resolve() const {
   if (config_file.empty() && !j.contains("pcd_chains"))
     j["pcd_chains"] = to_string(TrainConfig{}.pcd_chains);
   try {
-    return run_config_from_json(j);
+    return run_config_from_json(j.dump());
   } catch (const InvalidArgument& e) {
     if (config_file.empty()) throw;
     throw InvalidArgument("config file '" + config_file + "': " + e.what());
