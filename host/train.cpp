@@ -366,13 +366,10 @@ Model init_model(const Dataset& data, int n_hidden, const TrainConfig& config) {
   model.hidden_type = config.hidden_type;
   const int n_visible = data.n_visible;
   // W ~ N(0, std²) by Box–Muller on Philox uniforms: reproducible from the seed alone.
-  for (std::size_t k = 0; k < model.weights.size(); ++k) {
-    const float u1 = detail::random_uniform(config.seed, detail::RandomStream::init, 0, 2 * k);
-    const float u2 = detail::random_uniform(config.seed, detail::RandomStream::init, 0, 2 * k + 1);
-    const double normal = std::sqrt(-2.0 * std::log(static_cast<double>(u1))) *
-                          std::cos(2.0 * M_PI * static_cast<double>(u2));
-    model.weights[k] = static_cast<float>(config.init_weight_std * normal);
-  }
+  for (std::size_t k = 0; k < model.weights.size(); ++k)
+    model.weights[k] =
+        static_cast<float>(config.init_weight_std *
+                           detail::random_normal(config.seed, detail::RandomStream::init, 0, k));
   // b_i makes the model's pixel marginals the data's: log(p/(1−p)) for {0,1} units, half of it
   // (atanh(2p − 1)) for spin units. p is clamped so that always-off or always-on pixels give a
   // large finite bias, not ±inf.

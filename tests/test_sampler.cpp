@@ -19,14 +19,11 @@
 
 #include "rbm/rbm.hpp"
 #include "tests/support/brute_force.hpp"
+#include "tests/support/statistics.hpp"
 
 namespace rbm::test {
 namespace {
 
-// False-positive rate of each goodness-of-fit test: 1e-4, i.e. z = Φ⁻¹(1 − 1e-4) = 3.7190.
-constexpr double kFalsePositiveZ = 3.7190164854556804;
-// Bins whose expected count is below this are pooled (the usual validity rule of the χ² test).
-constexpr double kMinExpectedCount = 5;
 // The samples are drawn from the exact distribution up to the chain's distance from
 // stationarity after burn-in, max_v TV(T^burn_in(v,·), p); at ≤ 1e-6 its effect on counts of
 // N ≤ 10^5 samples (≤ 0.1 per bin) is far below their Poisson noise (≥ √5).
@@ -34,73 +31,6 @@ constexpr double kMaxBurnInDistance = 1e-6;
 // Thinned samples of one chain are dependent through max_v TV(T^thinning(v,·), p); at ≤ 1e-3
 // the variance inflation of the counts (≈ 1 + 2·1e-3) is negligible for the test.
 constexpr double kMaxThinningDistance = 1e-3;
-
-/// χ²_k quantile at 1 − α by the Wilson–Hilferty cube-root normal approximation:
-/// k·(1 − 2/(9k) + z·√(2/(9k)))³ (accurate to ≲ 1% of the quantile for k ≥ 3 at this z).
-double chi_square_quantile(int dof, double z) {
-  const double a = 2.0 / (9.0 * dof);
-  return dof * std::pow(1.0 - a + z * std::sqrt(a), 3);
-}
-
-struct GoodnessOfFit {
-  double statistic = 0;
-  int dof = 0;
-  double threshold = 0;
-  std::string report;  // the worst bins, for failure messages
-};
-
-/// Pearson's χ² of `counts` (N samples in all) against probabilities `expected`, after pooling
-/// the bins with expected counts < kMinExpectedCount into one (joined with the next smallest
-/// bin while the pool itself is still below the limit).
-GoodnessOfFit chi_square_test(const std::vector<double>& expected,
-                              const std::vector<std::size_t>& counts,
-                              std::size_t n_samples) {
-  std::vector<std::size_t> order(expected.size());
-  for (std::size_t s = 0; s < order.size(); ++s) order[s] = s;
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return expected[a] < expected[b]; });
-  const double n = static_cast<double>(n_samples);
-  std::vector<double> bin_expected, bin_observed;
-  std::vector<std::string> bin_names;
-  double pool_expected = 0, pool_observed = 0;
-  std::size_t next = 0;
-  while (next < order.size() && (expected[order[next]] * n < kMinExpectedCount ||
-                                 (pool_expected > 0 && pool_expected < kMinExpectedCount))) {
-    pool_expected += expected[order[next]] * n;
-    pool_observed += static_cast<double>(counts[order[next]]);
-    ++next;
-  }
-  if (pool_expected > 0) {
-    bin_expected.push_back(pool_expected);
-    bin_observed.push_back(pool_observed);
-    bin_names.push_back("pool of " + std::to_string(next) + " states");
-  }
-  for (; next < order.size(); ++next) {
-    bin_expected.push_back(expected[order[next]] * n);
-    bin_observed.push_back(static_cast<double>(counts[order[next]]));
-    bin_names.push_back("v=" + std::to_string(order[next]));
-  }
-  GoodnessOfFit fit;
-  std::vector<std::pair<double, std::size_t>> contributions;
-  for (std::size_t b = 0; b < bin_expected.size(); ++b) {
-    const double term = std::pow(bin_observed[b] - bin_expected[b], 2) / bin_expected[b];
-    fit.statistic += term;
-    contributions.emplace_back(term, b);
-  }
-  fit.dof = static_cast<int>(bin_expected.size()) - 1;
-  fit.threshold = chi_square_quantile(fit.dof, kFalsePositiveZ);
-  std::sort(contributions.rbegin(), contributions.rend());
-  std::ostringstream report;
-  report << "chi2 = " << fit.statistic << " with " << fit.dof << " dof, threshold " << fit.threshold
-         << "; largest terms:";
-  for (std::size_t r = 0; r < std::min<std::size_t>(4, contributions.size()); ++r) {
-    const std::size_t b = contributions[r].second;
-    report << " [" << bin_names[b] << " observed " << bin_observed[b] << " expected "
-           << bin_expected[b] << "]";
-  }
-  fit.report = report.str();
-  return fit;
-}
 
 /// max over start states v of the total-variation distance of T^t(v,·) from p.
 double worst_distance_after(const Model& model, int sweeps) {
