@@ -342,6 +342,27 @@ TEST(DbnTrain, EachLayerTrainsOnItsDocumentedInput) {
   }
 }
 
+TEST(DbnTrain, TiedStartKeepsTheFirstLayersLikelihood) {
+  // A second layer that starts as the first transposed (and trains 0 epochs) models p(h) as the
+  // first RBM's own marginal, and q(h|v) is then its exact posterior: the bound, the net's exact
+  // log-likelihood and the first RBM's agree up to the float32 fields of the free energies
+  // (γ_{D+2}·Σ|terms| with D = 9 and Σ|terms| < 100 here: below 1e-4).
+  const Dataset data = make_bars_and_stripes(3);
+  Engine engine(BackendKind::cpu);
+  DbnLayerRecipe top = recipe(9, 0, 2);
+  top.init_from_below = true;
+  const DeepBeliefNet net = train_dbn(engine, data, {recipe(6, 200, 1), top});
+  EXPECT_TRUE(same_bits(net.layers[1], transposed(net.layers[0])));
+  DbnBoundOptions options;
+  options.exact_expectation = true;
+  const DbnBound bound = dbn_log_likelihood_bound(engine, net, data, options);
+  EXPECT_NEAR(bound.bound, bound.first_layer_log_likelihood, 1e-4);
+  EXPECT_NEAR(bound.exact_log_likelihood, bound.first_layer_log_likelihood, 1e-4);
+  DbnLayerRecipe wrong = top;
+  wrong.n_hidden = 8;
+  EXPECT_THROW(train_dbn(engine, data, {recipe(6, 1, 1), wrong}), InvalidArgument);
+}
+
 // ---- files and checks
 // ------------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   const std::vector<Runner> runners = {add_train(app),   add_eval(app),    add_logz(app),
                                        add_info(app),    add_sample(app),  add_reconstruct(app),
                                        add_denoise(app), add_filters(app), add_hidden_stats(app),
-                                       add_sweep(app),   add_search(app),  add_plot(app)};
+                                       add_sweep(app),   add_search(app),  add_plot(app),
+                                       add_bm(app),      add_dbn(app)};
   CLI11_PARSE(app, argc, argv);
   try {
     for (const Runner& run : runners) {

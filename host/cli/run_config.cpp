@@ -22,6 +22,16 @@ CLI::Option* add_key(CLI::App* cmd,
 }  // namespace
 
 RunConfig RunConfigOptions::resolve() const {
+  const json j = merged();
+  try {
+    return run_config_from_json(j);
+  } catch (const InvalidArgument& e) {
+    if (config_file.empty()) throw;
+    throw InvalidArgument("config file '" + config_file + "': " + e.what());
+  }
+}
+
+json RunConfigOptions::merged() const {
   json j = json::object();
   if (!config_file.empty()) {
     std::ifstream in(config_file);
@@ -35,12 +45,7 @@ RunConfig RunConfigOptions::resolve() const {
       throw InvalidArgument("config file '" + config_file + "' must hold a JSON object");
   }
   for (const auto& [key, value] : overrides.items()) j[key] = value;
-  try {
-    return run_config_from_json(j);
-  } catch (const InvalidArgument& e) {
-    if (config_file.empty()) throw;
-    throw InvalidArgument("config file '" + config_file + "': " + e.what());
-  }
+  return j;
 }
 
 void add_run_config_options(CLI::App* cmd, RunConfigOptions& t) {

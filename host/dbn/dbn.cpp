@@ -44,6 +44,17 @@ Dataset bits_dataset(std::vector<std::uint8_t> bits, int width, const std::strin
   return data;
 }
 
+/// The layer below transposed: the start of a layer trained from tied weights.
+Model tied_start(const Model& below, const DbnLayerRecipe& recipe, std::size_t k) {
+  RBM_EXPECTS(recipe.n_hidden == below.n_visible && recipe.config.hidden_type == below.visible_type,
+              "train_dbn: layer ", k, " starts from the layer below transposed, so it needs ",
+              below.n_visible, " ", to_string(below.visible_type), " hidden units; its recipe has ",
+              recipe.n_hidden, " ", to_string(recipe.config.hidden_type));
+  Model start = transposed(below);
+  start.provenance.clear();
+  return start;
+}
+
 }  // namespace
 
 DbnInput DbnInput::parse(const std::string& text) {
@@ -143,7 +154,9 @@ DeepBeliefNet train_dbn(Engine& engine,
       input = dbn_layer_input(engine, net.layers.back(), input, static_cast<int>(k), recipe.input,
                               recipe.config.seed);
     }
-    const Model initial = init_model(input, recipe.n_hidden, recipe.config);
+    const Model initial = k > 0 && recipe.init_from_below
+                              ? tied_start(net.layers.back(), recipe, k)
+                              : init_model(input, recipe.n_hidden, recipe.config);
     const TrainOptions train_options =
         options.layer_options ? options.layer_options(static_cast<int>(k)) : TrainOptions{};
     Model trained =

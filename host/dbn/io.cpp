@@ -21,6 +21,7 @@ std::string prefix(std::size_t k) {
 std::string recipe_json(const DbnLayerRecipe& recipe) {
   return nlohmann::json{{"n_hidden", recipe.n_hidden},
                         {"input", recipe.input.to_string()},
+                        {"init_from_below", recipe.init_from_below},
                         {"config", nlohmann::json::parse(to_json(recipe.config))}}
       .dump();
 }
@@ -30,6 +31,7 @@ DbnLayerRecipe recipe_from_json(const std::string& text) {
   DbnLayerRecipe recipe;
   recipe.n_hidden = detail::json_integer<int>(j.at("n_hidden"), "DBN recipe", "n_hidden");
   recipe.input = DbnInput::parse(j.at("input").get<std::string>());
+  recipe.init_from_below = j.value("init_from_below", false);
   recipe.config = train_config_from_json(j.at("config").dump());
   return recipe;
 }

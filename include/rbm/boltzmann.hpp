@@ -130,7 +130,7 @@ struct BmSampleOptions {
   int threads = 0;                 ///< CPU threads (0 = all); the samples do not depend on it
 };
 
-struct BmSamples {
+struct RBM_EXPORT BmSamples {
   int n_units = 0, n_visible = 0;
   std::vector<std::uint8_t> states;  ///< [n][N]: chain c's samples are rows c·samples_per_chain + j
   std::vector<double> energies;      ///< E(s) of each row (at T = 1)

@@ -45,11 +45,16 @@ struct RBM_EXPORT DbnInput {
 };
 
 /// How one layer is made: its hidden units, its whole training recipe (every option of
-/// `rbm train`), and (layers ≥ 1) how its data comes from the layer below.
+/// `rbm train`), and (layers ≥ 1) how its data comes from the layer below and where its
+/// training starts: init_model's random start, or (init_from_below) the layer below transposed,
+/// Hinton et al.'s tied weights (then n_hidden must be the layer below's visible count and the
+/// hidden type its visible type). From the tied start the net's bound equals the layer below's
+/// exact log-likelihood, and training the new layer raises the bound.
 struct DbnLayerRecipe {
   int n_hidden = 0;
   TrainConfig config;
   DbnInput input;
+  bool init_from_below = false;
 };
 
 struct RBM_EXPORT DeepBeliefNet {
@@ -150,8 +155,8 @@ RBM_EXPORT DbnBound dbn_log_likelihood_bound(Engine& engine,
 
 /// One safetensors file for the whole stack: layer k's tensors under `l<k>.` (`weights`,
 /// `visible_bias`, `hidden_bias`) with metadata `l<k>.visible_type`, `l<k>.hidden_type`,
-/// `l<k>.recipe` (JSON: n_hidden, input, and the TrainConfig), and `format` = "rbm-dbn",
-/// `n_layers`, `rbm_version`, `provenance`. Written atomically.
+/// `l<k>.recipe` (JSON: n_hidden, input, init_from_below and the TrainConfig), and `format` =
+/// "rbm-dbn", `n_layers`, `rbm_version`, `provenance`. Written atomically.
 RBM_EXPORT void save_dbn(const std::string& path, const DeepBeliefNet& net);
 /// Throws IoError naming the file and the problem.
 RBM_EXPORT DeepBeliefNet load_dbn(const std::string& path);
