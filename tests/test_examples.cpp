@@ -113,7 +113,19 @@ INSTANTIATE_TEST_SUITE_P(
         Example{"seed002_mnist789.sh",
                 {"samples_l8_beta1.png", "samples_l8_beta20.png", "samples_l55_potts_beta20.png"},
                 {"loglik_vs_hidden.png", "hidden_stats_l5.png", "hidden_stats_l5.states.png"},
-                {"loglik_vs_hidden.jsonl", "unit_types.jsonl", "hidden_stats_l5.jsonl"}}),
+                {"loglik_vs_hidden.jsonl", "unit_types.jsonl", "hidden_stats_l5.jsonl"}},
+        Example{"boltzmann_vs_rbm.sh",
+                {},
+                {"loglik_vs_epoch.png", "loglik_vs_seconds.png"},
+                {"bm.metrics.jsonl", "rbm.metrics.jsonl", "summary.jsonl"}},
+        Example{"dbn_bars_and_stripes.sh",
+                {"samples_dbn.png", "samples_rbm.png"},
+                {},
+                {"bound.jsonl", "sampled.jsonl", "summary.jsonl", "samples_dbn.jsonl"}},
+        Example{"dbn_mnist789.sh",
+                {"samples_dbn.png", "samples_rbm.png"},
+                {},
+                {"samples_dbn.jsonl", "samples_rbm.jsonl"}}),
     [](const ::testing::TestParamInfo<Example>& info) {
       std::string name = info.param.script;
       return name.substr(0, name.find('.'));

@@ -178,9 +178,12 @@ DbnSamples dbn_sample(Engine& engine, const DeepBeliefNet& net, const DbnSampleO
               net.layers.size(), " layers");
   const Dataset top = engine.sample(net.layers[n_layers - 1], options.top);
   DbnSamples out;
-  if (n_layers == 1) {
+  if (n_layers == 1) {  // the RBM's own samples; the means one half-step on: p(v | h ~ p(h | v))
+    const Model& rbm = net.layers.front();
+    const std::vector<float> p_h = engine.hidden_probabilities(rbm, engine.upload(top));
+    const std::vector<std::uint8_t> h = draw_bits(p_h, options.top.seed, kDbnUpSubstream + 1);
     out.visible = top;
-    out.visible_means.assign(top.values.begin(), top.values.end());
+    out.visible_means = engine.visible_probabilities(rbm, unit_values(h, rbm.hidden_type));
     return out;
   }
   std::vector<std::uint8_t> bits = top.values;  // the top RBM's visible units = h_{n_layers−1}

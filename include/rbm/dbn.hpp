@@ -100,8 +100,11 @@ struct DbnSampleOptions {
   int n_layers = 0;  ///< use only the first n layers (1: the first RBM alone); 0 = all
 };
 struct DbnSamples {
-  Dataset visible;                   ///< sampled visible bits [n][D]
-  std::vector<float> visible_means;  ///< p(v | h_1) [n][D] (a one-layer net: the samples)
+  Dataset visible;  ///< sampled visible bits [n][D]
+  /// p(v | h_1) [n][D] of the last downward step; a one-layer net's samples come from its chain
+  /// (Engine::sample) and its means are p(v | h) one half-step on, h drawn from p(h | sample)
+  /// with (seed, RandomStream::sample, kDbnUpSubstream + 1, n·L + j).
+  std::vector<float> visible_means;
 };
 RBM_EXPORT DbnSamples dbn_sample(Engine& engine,
                                  const DeepBeliefNet& net,
