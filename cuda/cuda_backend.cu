@@ -1,7 +1,7 @@
 // cuda/cuda_backend.cu — the CUDA backend: every Backend operation on the device, implementing
 // the training and sampling contract of host/backend.hpp exactly as the CPU backend does. This
 // file is the dispatch (device selection, error translation); the work is in training.cu,
-// inference.cu, sampling.cu and logz.cu.
+// inference.cu, chains.cu and logz.cu.
 #include <cmath>
 #include <string>
 
@@ -111,8 +111,22 @@ class CudaBackend final : public detail::Backend {
     return guarded("visible_probabilities",
                    [&] { return cuda::visible_probabilities(ctx_, model, hidden); });
   }
-  Dataset sample(const Model& model, const SampleOptions& options) override {
-    return guarded("sample", [&] { return cuda::sample(ctx_, model, options); });
+  std::unique_ptr<detail::ChainState> start_chains(const detail::ChainStart& start) override {
+    return guarded("chains", [&] { return cuda::start_chains(ctx_, start); });
+  }
+  void temper(detail::ChainState& chains, const std::vector<float>& ladder, int rounds) override {
+    guarded("chains", [&] { cuda::temper(ctx_, chains, ladder, rounds); });
+  }
+  void anneal(detail::ChainState& chains,
+              const std::vector<float>& ladder,
+              bool sweep_after_last) override {
+    guarded("annealing", [&] { cuda::anneal(ctx_, chains, ladder, sweep_after_last); });
+  }
+  detail::ChainReadout read_chains(detail::ChainState& chains) override {
+    return guarded("chains", [&] { return cuda::read_chains(ctx_, chains); });
+  }
+  std::vector<double> chain_free_energies(detail::ChainState& chains, float beta) override {
+    return guarded("chains", [&] { return cuda::chain_free_energies(ctx_, chains, beta); });
   }
 
  private:

@@ -1,5 +1,5 @@
 // cuda/operations.cuh — the CUDA backend's operations, one file per concern: training
-// (cuda/training.cu), inference (cuda/inference.cu) and sampling (cuda/sampling.cu). The
+// (cuda/training.cu), inference (cuda/inference.cu) and chain sets (cuda/chains.cu). The
 // backend class (cuda/cuda_backend.cu) makes the device current and translates errors around
 // each of them; the contracts are those of host/backend.hpp.
 #pragma once
@@ -30,7 +30,14 @@ std::vector<float> visible_probabilities(Context& ctx,
                                          const Model& model,
                                          const std::vector<float>& hidden);
 
-// ---- sampling.cu -----------------------------------------------------------------------------
-Dataset sample(Context& ctx, const Model& model, const SampleOptions& options);
+// ---- chains.cu -------------------------------------------------------------------------------
+std::unique_ptr<detail::ChainState> start_chains(Context& ctx, const detail::ChainStart& start);
+void temper(Context& ctx, detail::ChainState& chains, const std::vector<float>& ladder, int rounds);
+void anneal(Context& ctx,
+            detail::ChainState& chains,
+            const std::vector<float>& ladder,
+            bool sweep_after_last);
+detail::ChainReadout read_chains(Context& ctx, detail::ChainState& chains);
+std::vector<double> chain_free_energies(Context& ctx, detail::ChainState& chains, float beta);
 
 }  // namespace rbm::cuda

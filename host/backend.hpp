@@ -46,18 +46,35 @@
 // values (spin: 2p − 1), λ = the mean of a hidden unit with zero field (Bernoulli 1/2, spin 0,
 // Potts 1/L, Potts with off state 1/(L + 1)).
 //
-// ---- Sampling contract ----
-// The Engine scales W, b, c by β first (samples from exp(−β E)).
-// Start: init rows, or v = sample_v(0) with u = random_uniform(seed, sample, 1, c·D + i).
-// Sweep t (0-based) uses random_uniform(seed, sample, 0, t·C·(L+D) + i): first h [C][L] from
-// sample_h(vW + c), then v [C][D] from sample_v(hWᵀ + b). After burn_in sweeps, every
-// thinning-th sweep appends the C visible rows (chain c's samples: rows c·samples_per_chain + j).
+// ---- Chains contract (sampling, annealing, tempering, clamping) ----
+// A chain set holds C chains for each of M models of one shape. Chain c of model m runs on the
+// model between a base-rate model (zero weights, visible bias a, hidden bias d) at β = 0 and
+// model m (W, b, c) at β = 1, E_β = (1 − β)·E_base + β·E_m, i.e. the RBM with weights βW and
+// biases (1 − β)a + βb, (1 − β)d + βc. With a = d = 0 this is exp(−β E_m). Fields at β are
+// interpolated_field(β, g, base, bias) (host/common/units.hpp) of the GEMM output g, per element.
+// The set's sweep counter t starts at 0; sweep t uses random_uniform(seed_m, stream, 0,
+// t·C·(L+D) + i): first h [C][L] = sample_h(fields of vW at β_c), then v [C][D] = sample_v(fields
+// of hWᵀ at β_c); clamped visible units keep their value. (`stream` is the set's: sample for
+// Engine::sample, anneal for AIS, temper for tempering.)
+// Tempering round t (a ladder of R inverse temperatures; chain c at β = ladder[c mod R]): one
+// sweep, then, when R > 1, the pairs of chains (c, c + 1) with c mod R = r ≡ t (mod 2) and
+// r + 1 < R exchange their visible states when u < exp(F_a(x_c) + F_b(x_{c+1}) − F_a(x_{c+1}) −
+// F_b(x_c)), a = β_r, b = β_{r+1}, u = random_uniform(seed_m, stream, 2, t·C + c).
+// Annealing over a ladder β_0 … β_n: for j = 1..n the log-weight of each chain gains
+// F_{β_{j−1}}(x) − F_{β_j}(x), then (j < n, or always when asked) the chains sweep at β_j.
+// Free energies F_β(x) = −b_β·x − Σ_j log Σ_h e^{field_j h} are in double (host/common/units.hpp).
+// Above the seam (host/sampler.cpp, host/estimators/): Engine::sample starts chains at the given
+// rows or at v = sample_v(0) with u = random_uniform(seed, sample, 1, c·D + i), runs burn_in
+// rounds, then keeps the C visible rows after every thinning-th round (chain c's samples: rows
+// c·samples_per_chain + j). AIS starts from exact samples of the base-rate model,
+// u = random_uniform(seed, anneal, 1, c·D + i).
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "host/common/optimizer.hpp"
+#include "host/common/philox.hpp"
 #include "rbm/engine.hpp"
 
 namespace rbm::detail {
@@ -137,6 +154,36 @@ struct EnumerationModel {
   bool enumerated_hidden = true;  ///< the original hidden layer is the enumerated one
 };
 
+/// Where a chain set starts: M models of one shape with C chains each (chains contract).
+struct ChainStart {
+  std::vector<Model> models;             ///< [M] the β = 1 ends
+  std::vector<float> base_visible_bias;  ///< [M][D] a: the base-rate model (β = 0)
+  std::vector<float> base_hidden_bias;   ///< [M][L] d
+  int n_chains = 0;                      ///< C
+  std::vector<std::uint64_t> seeds;      ///< [M]
+  RandomStream stream = RandomStream::sample;
+  /// Starting states: [M][C][D] in unit values; or, when `data` is set, chain c of every model
+  /// starts at row rows[c] of the resident data (and `visible` is empty).
+  std::vector<float> visible;
+  const ResidentData* data = nullptr;
+  std::vector<std::size_t> rows;      ///< [C]
+  std::vector<std::uint8_t> clamped;  ///< [C][D] (all models): 1 = the unit never changes; or empty
+};
+
+/// A backend's chain set; only its backend knows what is inside.
+class ChainState {
+ public:
+  virtual ~ChainState() = default;
+};
+
+/// What a chain set holds now.
+struct ChainReadout {
+  std::vector<float> visible;       ///< [M][C][D] unit values
+  std::vector<double> log_weights;  ///< [M][C] annealing log-weights (0 until annealed)
+  /// [M][R − 1]: swaps accepted and attempted between ladder levels r and r + 1 so far.
+  std::vector<std::uint64_t> swaps_accepted, swaps_attempted;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -165,8 +212,18 @@ class Backend {
   virtual std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) = 0;
   virtual std::vector<float> visible_probabilities(const Model& model,
                                                    const std::vector<float>& hidden) = 0;
-  /// Block-Gibbs chains of the sampling contract; `model` is already scaled by β.
-  virtual Dataset sample(const Model& model, const SampleOptions& options) = 0;
+  // Chains (the chains contract above).
+  virtual std::unique_ptr<ChainState> start_chains(const ChainStart& start) = 0;
+  /// `rounds` tempering rounds on `ladder` ([R], R ≥ 1; R = 1: plain sweeps at that β).
+  virtual void temper(ChainState& chains, const std::vector<float>& ladder, int rounds) = 0;
+  /// Annealing over `ladder` (β_0 … β_n, n ≥ 1); the last sweep at β_n only when
+  /// `sweep_after_last` (so that a ladder can be run in pieces).
+  virtual void anneal(ChainState& chains,
+                      const std::vector<float>& ladder,
+                      bool sweep_after_last) = 0;
+  virtual ChainReadout read_chains(ChainState& chains) = 0;
+  /// F_β of every chain's visible state, [M][C].
+  virtual std::vector<double> chain_free_energies(ChainState& chains, float beta) = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend(const EngineOptions& options);

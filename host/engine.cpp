@@ -283,28 +283,4 @@ std::vector<float> Engine::visible_probabilities(const Model& model,
   return backend_->visible_probabilities(model, hidden);
 }
 
-Dataset Engine::sample(const Model& model, const SampleOptions& options) {
-  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
-  model.validate();
-  RBM_EXPECTS(options.n_chains >= 1, "sample: n_chains must be >= 1, got ", options.n_chains);
-  RBM_EXPECTS(options.burn_in >= 0, "sample: burn_in must be >= 0, got ", options.burn_in);
-  RBM_EXPECTS(options.thinning >= 1, "sample: thinning must be >= 1, got ", options.thinning);
-  RBM_EXPECTS(options.samples_per_chain >= 1, "sample: samples_per_chain must be >= 1, got ",
-              options.samples_per_chain);
-  RBM_EXPECTS(std::isfinite(options.beta) && options.beta >= 0, "sample: beta must be >= 0, got ",
-              options.beta);
-  if (options.init.n_samples > 0) {
-    options.init.validate();
-    expect_same_shape(model, options.init.n_visible, "the initial states");
-    RBM_EXPECTS(options.init.n_samples == static_cast<std::size_t>(options.n_chains),
-                "sample: ", options.init.n_samples, " initial states for ", options.n_chains,
-                " chains");
-  }
-  // Sampling at inverse temperature β: every parameter scaled (exp(−β E)).
-  Model scaled = model;
-  for (auto* params : {&scaled.weights, &scaled.visible_bias, &scaled.hidden_bias})
-    for (float& value : *params) value *= options.beta;
-  return backend_->sample(scaled, options);
-}
-
 }  // namespace rbm

@@ -364,26 +364,14 @@ Model init_model(const Dataset& data, int n_hidden, const TrainConfig& config) {
   Model model = Model::zeros(data.n_visible, n_hidden);
   model.visible_type = config.visible_type;
   model.hidden_type = config.hidden_type;
-  const int n_visible = data.n_visible;
   // W ~ N(0, std²) by Box–Muller on Philox uniforms: reproducible from the seed alone.
   for (std::size_t k = 0; k < model.weights.size(); ++k)
     model.weights[k] =
         static_cast<float>(config.init_weight_std *
                            detail::random_normal(config.seed, detail::RandomStream::init, 0, k));
-  // b_i makes the model's pixel marginals the data's: log(p/(1−p)) for {0,1} units, half of it
-  // (atanh(2p − 1)) for spin units. p is clamped so that always-off or always-on pixels give a
-  // large finite bias, not ±inf.
-  if (config.init_visible_bias_from_data && data.n_samples > 0) {
-    std::vector<std::size_t> on(n_visible, 0);
-    for (std::size_t n = 0; n < data.n_samples; ++n)
-      for (int i = 0; i < n_visible; ++i) on[i] += data.at(n, i);
-    const double eps = 1.0 / (2.0 * static_cast<double>(data.n_samples) + 2.0);
-    const double scale = config.visible_type == UnitType::spin ? 0.5 : 1.0;
-    for (int i = 0; i < n_visible; ++i) {
-      const double p = std::clamp(static_cast<double>(on[i]) / data.n_samples, eps, 1.0 - eps);
-      model.visible_bias[i] = static_cast<float>(scale * std::log(p / (1.0 - p)));
-    }
-  }
+  // b makes the model's pixel marginals the data's (Hinton's guide).
+  if (config.init_visible_bias_from_data && data.n_samples > 0)
+    model.visible_bias = base_rate_bias(data, config.visible_type);
   model.provenance = nlohmann::json{
       {"train_config", nlohmann::json::parse(to_json(config))},
       {"data",

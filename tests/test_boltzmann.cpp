@@ -21,8 +21,9 @@
 #include "rbm/rbm.hpp"
 #include "tests/support/bm_brute_force.hpp"
 #include "tests/support/brute_force.hpp"
-#include "tests/support/statistics.hpp"
+#include "tests/support/chi_square.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/z_test.hpp"
 
 namespace rbm::test {
 namespace {

@@ -19,7 +19,7 @@
 
 #include "rbm/rbm.hpp"
 #include "tests/support/brute_force.hpp"
-#include "tests/support/statistics.hpp"
+#include "tests/support/chi_square.hpp"
 
 namespace rbm::test {
 namespace {
@@ -32,16 +32,9 @@ constexpr double kMaxBurnInDistance = 1e-6;
 // the variance inflation of the counts (≈ 1 + 2·1e-3) is negligible for the test.
 constexpr double kMaxThinningDistance = 1e-3;
 
-/// Histogram over the 2^D visible states (bit i of the index is v_i).
-std::vector<std::size_t> histogram(const Dataset& samples) {
-  std::vector<std::size_t> counts(std::size_t{1} << samples.n_visible, 0);
-  for (std::size_t n = 0; n < samples.n_samples; ++n) {
-    std::size_t state = 0;
-    for (int i = 0; i < samples.n_visible; ++i)
-      state |= static_cast<std::size_t>(samples.at(n, i)) << i;
-    ++counts[state];
-  }
-  return counts;
+/// max over start states v of the total-variation distance of T^t(v,·) from p.
+double worst_distance_after(const Model& model, int sweeps) {
+  return test::worst_distance_after(gibbs_transition(model), visible_distribution(model), sweeps);
 }
 
 struct Inputs {

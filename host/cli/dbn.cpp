@@ -288,6 +288,8 @@ int run_eval(EvalCommand& o) {
                        {"standard_error", b.standard_error},
                        {"samples_per_row", b.samples_per_row},
                        {"log_z_top", b.log_z_top},
+                       {"log_z_top_method", rbm::to_string(b.log_z_top_method)},
+                       {"log_z_top_standard_error", b.log_z_top_standard_error},
                        {"first_layer_log_likelihood", number(b.first_layer_log_likelihood)},
                        {"exact_log_likelihood", number(b.exact_log_likelihood)},
                        {"backend", rbm::to_string(engine.kind())},
@@ -297,8 +299,13 @@ int run_eval(EvalCommand& o) {
           ? format("variational lower bound %.6f ± %.6f nats (%d samples of h per row)", b.bound,
                    b.standard_error, b.samples_per_row)
           : format("variational lower bound %.6f nats (summed over every h)", b.bound);
+  if (b.log_z_top_method == LikelihoodMethod::ais)
+    text += format("; log Z of the top RBM by AIS %.6f ± %.6f", b.log_z_top,
+                   b.log_z_top_standard_error);
   if (!std::isnan(b.exact_log_likelihood))
-    text += format("; the DBN's exact log-likelihood %.6f", b.exact_log_likelihood);
+    text += format("; the DBN's %s log-likelihood %.6f",
+                   b.log_z_top_method == LikelihoodMethod::ais ? "AIS-based" : "exact",
+                   b.exact_log_likelihood);
   if (!std::isnan(b.first_layer_log_likelihood))
     text +=
         format("; the first RBM alone: exact log-likelihood %.6f", b.first_layer_log_likelihood);
@@ -393,6 +400,16 @@ Runner add_dbn(CLI::App& app) {
   eval->add_option("--max-log2-states", e->bound.log_z.max_log2_states,
                    "exact log Z up to 2^N states")
       ->capture_default_str();
+  eval->add_option_function<std::string>(
+          "--top-log-z",
+          [&bound = e->bound](const std::string& m) {
+            bound.top_log_z = parse_likelihood_method(m);
+          },
+          "log Z of the top RBM: auto (exact up to --max-log2-states, else AIS) | exact | ais")
+      ->check(CLI::IsMember({"auto", "exact", "ais"}));
+  eval->add_option("--ais-betas", e->bound.ais.n_betas, "AIS intermediate distributions")
+      ->capture_default_str();
+  eval->add_option("--ais-chains", e->bound.ais.n_chains, "AIS chains")->capture_default_str();
 
   return [dbn, train, sample, transform, eval, t, s, x, e] {
     if (!dbn->parsed()) return -1;

@@ -14,7 +14,15 @@
 namespace rbm::detail {
 
 /// Independent streams of one seed, one per purpose.
-enum class RandomStream : std::uint32_t { init = 1, shuffle = 2, gibbs = 3, sample = 4 };
+enum class RandomStream : std::uint32_t {
+  init = 1,
+  shuffle = 2,
+  gibbs = 3,
+  sample = 4,
+  anneal = 5,          ///< annealed importance sampling
+  temper = 6,          ///< parallel tempering
+  anneal_reverse = 7,  ///< reverse annealing (from data rows)
+};
 
 struct Philox4 {
   std::uint32_t v[4];

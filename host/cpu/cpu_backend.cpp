@@ -1,5 +1,5 @@
-// host/cpu/cpu_backend.cpp — conditionals, free energy, reconstruction error, Gibbs sampling and
-// exact log Z on the CPU; training is in cpu_training.cpp. Both follow host/backend.hpp.
+// host/cpu/cpu_backend.cpp — conditionals, free energy, reconstruction error and exact log Z on
+// the CPU; training is in cpu_training.cpp, chains in cpu_chains.cpp. All follow host/backend.hpp.
 #include "host/cpu/cpu_backend.hpp"
 
 #include <algorithm>
@@ -247,46 +247,6 @@ std::vector<float> CpuBackend::visible_probabilities(const Model& model,
   visible_fields(model, hidden.data(), rows, out.data());
   on_probabilities(model.visible_type, out.data(), model.visible_bias.data(), rows, model.n_visible,
                    pool_);
-  return out;
-}
-
-Dataset CpuBackend::sample(const Model& model, const SampleOptions& options) {
-  const int D = model.n_visible, L = model.n_hidden, C = options.n_chains;
-  const std::size_t visible_count = static_cast<std::size_t>(C) * D;
-  const std::size_t hidden_count = static_cast<std::size_t>(C) * L;
-  std::vector<float> v(visible_count), h(hidden_count), fh(hidden_count), fv(visible_count),
-      u(hidden_count + visible_count);
-  if (options.init.n_samples > 0) {
-    for (std::size_t e = 0; e < visible_count; ++e)
-      v[e] = units::from_bit(model.visible_type, options.init.values[e]);
-  } else {  // v = sample_v(0): on with probability 1/2
-    fill_uniforms(options.seed, RandomStream::sample, 1, 0, visible_count, v.data());
-    for (float& x : v) x = units::sample(model.visible_type, 0.5f, x);
-  }
-  Dataset out;
-  out.n_visible = D;
-  out.n_samples = static_cast<std::size_t>(C) * options.samples_per_chain;
-  out.values.resize(out.n_samples * D);
-  out.name = "samples";
-  int kept = 0;
-  for (long long sweep = 1; kept < options.samples_per_chain; ++sweep) {
-    fill_uniforms(options.seed, RandomStream::sample, 0,
-                  static_cast<std::uint64_t>(sweep - 1) * u.size(), u.size(), u.data());
-    hidden_fields(model, v.data(), C, fh.data());
-    run_layer({model.hidden_type, C, L, fh.data(), model.hidden_bias.data(), u.data(), h.data()},
-              pool_);
-    visible_fields(model, h.data(), C, fv.data());
-    run_layer({model.visible_type, C, D, fv.data(), model.visible_bias.data(),
-               u.data() + hidden_count, v.data()},
-              pool_);
-    if (sweep > options.burn_in && (sweep - options.burn_in) % options.thinning == 0) {
-      for (int c = 0; c < C; ++c)
-        for (int i = 0; i < D; ++i)
-          out.values[(static_cast<std::size_t>(c) * options.samples_per_chain + kept) * D + i] =
-              v[static_cast<std::size_t>(c) * D + i] > 0.0f ? 1 : 0;
-      ++kept;
-    }
-  }
   return out;
 }
 

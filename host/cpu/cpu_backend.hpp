@@ -46,7 +46,11 @@ class CpuBackend final : public Backend {
   std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) override;
   std::vector<float> visible_probabilities(const Model& model,
                                            const std::vector<float>& hidden) override;
-  Dataset sample(const Model& model, const SampleOptions& options) override;
+  std::unique_ptr<ChainState> start_chains(const ChainStart& start) override;
+  void temper(ChainState& chains, const std::vector<float>& ladder, int rounds) override;
+  void anneal(ChainState& chains, const std::vector<float>& ladder, bool sweep_after_last) override;
+  ChainReadout read_chains(ChainState& chains) override;
+  std::vector<double> chain_free_energies(ChainState& chains, float beta) override;
 
  private:
   ThreadPool pool_;

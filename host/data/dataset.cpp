@@ -1,5 +1,6 @@
 // host/data/dataset.cpp — checks and transforms on Dataset and GrayImages: validation,
-// binarization, label subsets, bilinear resampling and taking the first rows.
+// binarization, label subsets, bilinear resampling, taking the first rows, label units and the
+// base-rate biases of a dataset.
 #include "rbm/dataset.hpp"
 
 #include <algorithm>
@@ -177,6 +178,58 @@ Dataset head(const Dataset& data, std::size_t count) {
   out.values.assign(data.values.begin(),
                     data.values.begin() + count * static_cast<std::size_t>(data.n_visible));
   if (!data.labels.empty()) out.labels.assign(data.labels.begin(), data.labels.begin() + count);
+  return out;
+}
+
+std::vector<float> base_rate_bias(const std::vector<double>& column_means,
+                                  std::size_t n_samples,
+                                  UnitType visible_type) {
+  RBM_EXPECTS(visible_type == UnitType::bernoulli || visible_type == UnitType::spin,
+              "base_rate_bias: a visible layer cannot be ", to_string(visible_type));
+  const double eps = 1.0 / (2.0 * static_cast<double>(n_samples) + 2.0);
+  const double scale = visible_type == UnitType::spin ? 0.5 : 1.0;
+  std::vector<float> bias(column_means.size());
+  for (std::size_t i = 0; i < bias.size(); ++i) {
+    RBM_EXPECTS(column_means[i] >= 0 && column_means[i] <= 1, "base_rate_bias: column ", i,
+                " has mean ", column_means[i], ", not in [0, 1]");
+    const double p = std::clamp(column_means[i], eps, 1.0 - eps);
+    bias[i] = static_cast<float>(scale * std::log(p / (1.0 - p)));
+  }
+  return bias;
+}
+
+std::vector<float> base_rate_bias(const Dataset& data, UnitType visible_type) {
+  data.validate();
+  std::vector<double> means(data.n_visible, 0.0);
+  for (std::size_t n = 0; n < data.n_samples; ++n)
+    for (int i = 0; i < data.n_visible; ++i) means[i] += data.at(n, i);
+  for (double& mean : means) mean /= static_cast<double>(std::max<std::size_t>(data.n_samples, 1));
+  return base_rate_bias(means, data.n_samples, visible_type);
+}
+
+Dataset with_label_units(const Dataset& data, const std::vector<int>& classes) {
+  data.validate();
+  RBM_EXPECTS(!classes.empty(), "with_label_units: no classes given");
+  for (std::size_t k = 0; k < classes.size(); ++k)
+    RBM_EXPECTS(std::count(classes.begin(), classes.end(), classes[k]) == 1,
+                "with_label_units: class ", classes[k], " is listed twice");
+  RBM_EXPECTS(data.n_samples == 0 || data.labels.size() == data.n_samples, "with_label_units: ",
+              data.name.empty() ? std::string("the data") : "'" + data.name + "'",
+              " has no labels");
+  const std::size_t K = classes.size(), D = static_cast<std::size_t>(data.n_visible);
+  Dataset out;
+  out.n_samples = data.n_samples;
+  out.n_visible = detail::checked_int(D + K, "pixels plus label units");
+  out.labels = data.labels;
+  out.name = data.name;
+  out.values.assign(out.n_samples * (D + K), 0);
+  for (std::size_t n = 0; n < data.n_samples; ++n) {
+    const auto k = std::find(classes.begin(), classes.end(), data.labels[n]) - classes.begin();
+    RBM_EXPECTS(static_cast<std::size_t>(k) < K, "with_label_units: row ", n, " has label ",
+                data.labels[n], ", which is not one of the classes");
+    std::copy_n(data.values.begin() + n * D, D, out.values.begin() + n * (D + K));
+    out.values[n * (D + K) + D + k] = 1;
+  }
   return out;
 }
 

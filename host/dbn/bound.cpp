@@ -14,6 +14,7 @@
 #include "host/common/numeric.hpp"
 #include "host/common/philox.hpp"
 #include "host/common/units.hpp"
+#include "rbm/dataset.hpp"
 #include "rbm/dbn.hpp"
 
 namespace rbm {
@@ -24,16 +25,27 @@ namespace units = detail::units;
 /// Samples of h per Engine call (bounds the memory of the sampled-h dataset).
 constexpr std::size_t kSampleRowsPerCall = std::size_t{1} << 16;
 
-/// log Z of the top RBM, and its standard error. Exact (Engine::log_z) within the options'
-/// limit: this is the one place where an estimate of log Z (annealed importance sampling)
-/// would stand in for larger top layers.
-std::pair<double, double> top_log_z(Engine& engine, const Model& top, const LogZOptions& options) {
+/// log Z₂ of the top RBM: exact when affordable (or asked), else AIS from the base-rate model of
+/// the first layer's mean posterior p_on (fractions on) over `n_rows` rows.
+struct TopLogZ {
+  double log_z = 0, standard_error = 0;
+  LikelihoodMethod method = LikelihoodMethod::exact;
+};
+TopLogZ top_log_z(Engine& engine,
+                  const Model& top,
+                  const DbnBoundOptions& options,
+                  const std::vector<double>& p_on,
+                  std::size_t n_rows) {
   const int log2_states = std::min(top.n_visible, top.n_hidden);
-  RBM_EXPECTS(log2_states <= options.max_log2_states, "the DBN bound needs log Z of the top RBM (",
-              top.n_visible, "x", top.n_hidden, "): exact enumeration of 2^", log2_states,
-              " states is beyond the limit 2^", options.max_log2_states,
-              " (raise max_log2_states / --max-log2-states; no estimate of log Z is available)");
-  return {engine.log_z(top, options).log_z, 0.0};
+  const bool exact = options.top_log_z == LikelihoodMethod::exact ||
+                     (options.top_log_z == LikelihoodMethod::auto_ &&
+                      log2_states <= options.log_z.max_log2_states);
+  if (exact) return {engine.log_z(top, options.log_z).log_z, 0.0, LikelihoodMethod::exact};
+  AisOptions ais = options.ais;
+  if (ais.base_visible_bias.empty())
+    ais.base_visible_bias = base_rate_bias(p_on, n_rows, top.visible_type);
+  const AisResult result = engine.ais_log_z(top, ais);
+  return {result.log_z, result.standard_error, LikelihoodMethod::ais};
 }
 
 /// What the bound needs of one data row besides h: bᵀv, the posterior field a(v) and log
@@ -210,11 +222,18 @@ DbnBound dbn_log_likelihood_bound(Engine& engine,
     result.log_z_top = engine.log_z(first, options.log_z).log_z;
     return result;
   }
-  const auto [log_z_top, log_z_error] = top_log_z(engine, net.layers[1], options.log_z);
-  result.log_z_top = log_z_top;
-  result.log_z_top_standard_error = log_z_error;
   std::vector<RowTerms> rows(data.n_samples);
   for (std::size_t n = 0; n < data.n_samples; ++n) rows[n] = row_terms(first, data, n);
+  std::vector<double> p_on(first.n_hidden, 0.0);
+  for (const RowTerms& t : rows)
+    for (int j = 0; j < first.n_hidden; ++j)
+      p_on[j] +=
+          on_probability(first.hidden_type, t.field[j]) / static_cast<double>(data.n_samples);
+  const TopLogZ top = top_log_z(engine, net.layers[1], options, p_on, data.n_samples);
+  const double log_z_top = top.log_z;
+  result.log_z_top = top.log_z;
+  result.log_z_top_method = top.method;
+  result.log_z_top_standard_error = top.standard_error;
   double entropy = 0;
   for (const RowTerms& t : rows) entropy += t.entropy;
   entropy /= static_cast<double>(data.n_samples);
@@ -230,6 +249,8 @@ DbnBound dbn_log_likelihood_bound(Engine& engine,
     result.standard_error =
         std::sqrt(std::accumulate(spread.begin(), spread.end(), 0.0) / options.samples) / N;
   }
+  // −log Z₂ enters every term: its error adds to the sampling error's (independent).
+  result.standard_error = std::hypot(result.standard_error, top.standard_error);
   result.bound = mean_of(expectation) + entropy;
   return result;
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rbm/export.hpp"
+#include "rbm/model.hpp"
 
 namespace rbm {
 
@@ -74,6 +75,21 @@ RBM_EXPORT Dataset select_labels(const Dataset& data, const std::vector<int>& ke
 RBM_EXPORT GrayImages resize_bilinear(const GrayImages& images, int height, int width);
 /// The first `count` samples (or all if fewer).
 RBM_EXPORT Dataset head(const Dataset& data, std::size_t count);
+
+/// The visible biases of the independent ("base-rate") model whose unit means are the data's
+/// column means p_i: log(p/(1−p)) for Bernoulli units, atanh(2p − 1) for spin units, p clamped
+/// to [1/(2N+2), 1 − 1/(2N+2)] so that constant columns give large finite biases.
+RBM_EXPORT std::vector<float> base_rate_bias(const Dataset& data, UnitType visible_type);
+/// The same from column means already at hand (n_samples sets the clamp).
+RBM_EXPORT std::vector<float> base_rate_bias(const std::vector<double>& column_means,
+                                             std::size_t n_samples,
+                                             UnitType visible_type);
+
+/// Labels as visible units: every row gets one more unit per class, 1 for its label's class
+/// (one-hot), appended after the data's units; the result has no image shape. Requires labels,
+/// each one of `classes` (distinct). A model trained on it classifies with
+/// Engine::label_posteriors.
+RBM_EXPORT Dataset with_label_units(const Dataset& data, const std::vector<int>& classes);
 
 /// Bars-and-stripes n×n: every pattern of full rows or full columns, each distinct pattern
 /// once (2^(n+1) - 2 of them; the all-off and all-on images appear once each).

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rbm/dataset.hpp"
+#include "rbm/estimators.hpp"
 #include "rbm/export.hpp"
 #include "rbm/logz.hpp"
 #include "rbm/model.hpp"
@@ -64,6 +65,10 @@ struct SampleOptions {
   float beta = 1.0f;  ///< inverse temperature: samples from p(v)^β-like sharpened chains
   std::uint64_t seed = 1;
   Dataset init;  ///< optional starts, [n_chains][D]; empty = uniform random
+  /// Clamped visible units (inpainting, conditioning on a label): [n_chains][D] or [D] (the
+  /// same units of every chain); 1 = the unit keeps its value from `init` (then required) in
+  /// every sweep. Empty = none.
+  std::vector<std::uint8_t> clamped;
 };
 
 /// Number of uniforms Engine::cd_step consumes: B·L·k + B·D·k.
@@ -145,6 +150,44 @@ class RBM_EXPORT Engine {
 
   /// Block-Gibbs samples of v: n_chains × samples_per_chain rows, chain-major.
   Dataset sample(const Model& model, const SampleOptions& options);
+  /// Parallel tempering: options.n_chains independent ladders of `ladder`'s levels (options.beta
+  /// is not used: the top level is the model); the β = 1 level's samples and the swap rates.
+  TemperingResult sample_tempered(const Model& model,
+                                  const SampleOptions& options,
+                                  const TemperingLadder& ladder);
+
+  /// AIS estimates of log Z (rbm/estimators.hpp) for M models of one shape, in one chain set.
+  std::vector<AisResult> ais_log_z(const std::vector<Model>& models, const AisOptions& options);
+  AisResult ais_log_z(const Model& model, const AisOptions& options);
+  /// Reverse AIS from the given rows of `data` (options.n_chains chains per row).
+  ReverseAisResult reverse_ais(const Model& model,
+                               const DataHandle& data,
+                               const std::vector<std::size_t>& rows,
+                               const AisOptions& options);
+  /// Mean log-likelihood of `data`: exact log Z when affordable or asked, AIS otherwise (with
+  /// its standard error, and a reverse-AIS bracket when asked). Several models of one shape
+  /// share their AIS run.
+  LikelihoodEstimate log_likelihood(const Model& model,
+                                    const DataHandle& data,
+                                    const LikelihoodOptions& options = {});
+  std::vector<LikelihoodEstimate> log_likelihood(const std::vector<Model>& models,
+                                                 const DataHandle& data,
+                                                 const LikelihoodOptions& options = {});
+
+  /// For a model whose last K visible units are one label unit per class (with_label_units):
+  /// p(class | pixels) for every row of `pixels` ([N][D − K] data), [N][K], exactly: the
+  /// softmax over k of −F(pixels, e_k), the free energies of the K label completions.
+  std::vector<double> label_posteriors(const Model& model,
+                                       const Dataset& pixels,
+                                       const std::vector<int>& classes);
+  /// The same by clamped Gibbs sampling, as a network with label units is classically used:
+  /// pixels clamped, label units free, one chain per row started with the labels off; the mean
+  /// of each label unit over the kept samples (options: burn_in, thinning, samples_per_chain,
+  /// seed), [N][K] (rows need not sum to 1).
+  std::vector<double> label_activations(const Model& model,
+                                        const Dataset& pixels,
+                                        const std::vector<int>& classes,
+                                        const SampleOptions& options);
 
  private:
   std::unique_ptr<detail::Backend> backend_;

@@ -654,29 +654,6 @@ inline Gradient expected_cd_gradient(const Model& model, const Dataset& data, in
   return difference(data_moments(model, data), negative);
 }
 
-/// max over start states v of the total-variation distance of T^t(v,·) from p.
-inline double worst_distance_after(const Model& model, int sweeps) {
-  const std::vector<double> t = gibbs_transition(model);
-  const std::vector<double> p = visible_distribution(model);
-  const std::size_t n = p.size();
-  std::vector<double> power(n * n, 0.0);  // T^0 = I
-  for (std::size_t a = 0; a < n; ++a) power[a * n + a] = 1;
-  for (int step = 0; step < sweeps; ++step) {
-    std::vector<double> next(n * n, 0.0);
-    for (std::size_t a = 0; a < n; ++a)
-      for (std::size_t c = 0; c < n; ++c)
-        for (std::size_t b = 0; b < n; ++b) next[a * n + b] += power[a * n + c] * t[c * n + b];
-    power.swap(next);
-  }
-  double worst = 0;
-  for (std::size_t a = 0; a < n; ++a) {
-    double tv = 0;
-    for (std::size_t b = 0; b < n; ++b) tv += 0.5 * std::abs(power[a * n + b] - p[b]);
-    worst = std::max(worst, tv);
-  }
-  return worst;
-}
-
 // ---- generators -----------------------------------------------------------------------------
 
 /// Uniform in (0, 1] from the top 53 bits of a std::mt19937_64 draw (portable, unlike

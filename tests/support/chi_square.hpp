@@ -1,6 +1,6 @@
-// tests/support/statistics.hpp — the statistical tests the sampler tests share: Pearson's χ²
-// goodness of fit with pooled small bins and a threshold from the χ² quantile at a fixed
-// false-positive rate, and normal quantiles for z-tests.
+// tests/support/chi_square.hpp — Pearson's χ² goodness-of-fit test of sampled visible states
+// against an exact distribution, with the threshold from the χ² distribution at a fixed small
+// false-positive rate.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -9,12 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "rbm/dataset.hpp"
+
 namespace rbm::test {
 
 // False-positive rate of each goodness-of-fit test: 1e-4, i.e. z = Φ⁻¹(1 − 1e-4) = 3.7190.
-constexpr double kFalsePositiveZ = 3.7190164854556804;
+inline constexpr double kFalsePositiveZ = 3.7190164854556804;
 // Bins whose expected count is below this are pooled (the usual validity rule of the χ² test).
-constexpr double kMinExpectedCount = 5;
+inline constexpr double kMinExpectedCount = 5;
 /// χ²_k quantile at 1 − α by the Wilson–Hilferty cube-root normal approximation:
 /// k·(1 − 2/(9k) + z·√(2/(9k)))³ (accurate to ≲ 1% of the quantile for k ≥ 3 at this z).
 inline double chi_square_quantile(int dof, double z) {
@@ -82,14 +84,41 @@ inline GoodnessOfFit chi_square_test(const std::vector<double>& expected,
   return fit;
 }
 
-/// z with P(|Z| > z) = alpha for a standard normal Z (bisection on erfc, to 1e-12).
-inline double two_sided_normal_quantile(double alpha) {
-  double low = 0, high = 40;
-  while (high - low > 1e-12) {
-    const double mid = 0.5 * (low + high);
-    (std::erfc(mid / std::sqrt(2.0)) > alpha ? low : high) = mid;
+/// Histogram over the 2^D visible states (bit i of the index is v_i).
+inline std::vector<std::size_t> histogram(const Dataset& samples) {
+  std::vector<std::size_t> counts(std::size_t{1} << samples.n_visible, 0);
+  for (std::size_t n = 0; n < samples.n_samples; ++n) {
+    std::size_t state = 0;
+    for (int i = 0; i < samples.n_visible; ++i)
+      state |= static_cast<std::size_t>(samples.at(n, i)) << i;
+    ++counts[state];
   }
-  return 0.5 * (low + high);
+  return counts;
+}
+
+/// The precondition of a χ² test of a Markov chain's samples: max over start states a of the
+/// total-variation distance of T^t(a, ·) from p, for a transition matrix t [n][n] (t[a·n + b] =
+/// P(a → b)) and its stationary distribution p.
+inline double worst_distance_after(const std::vector<double>& t,
+                                   const std::vector<double>& p,
+                                   int steps) {
+  const std::size_t n = p.size();
+  std::vector<double> power(n * n, 0.0);  // T^0 = I
+  for (std::size_t a = 0; a < n; ++a) power[a * n + a] = 1;
+  for (int step = 0; step < steps; ++step) {
+    std::vector<double> next(n * n, 0.0);
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t c = 0; c < n; ++c)
+        for (std::size_t b = 0; b < n; ++b) next[a * n + b] += power[a * n + c] * t[c * n + b];
+    power.swap(next);
+  }
+  double worst = 0;
+  for (std::size_t a = 0; a < n; ++a) {
+    double tv = 0;
+    for (std::size_t b = 0; b < n; ++b) tv += 0.5 * std::abs(power[a * n + b] - p[b]);
+    worst = std::max(worst, tv);
+  }
+  return worst;
 }
 
 }  // namespace rbm::test
