@@ -8,7 +8,8 @@
 # 100 samples of the first layer's hidden units per pattern.
 #   bash examples/dbn_bars_and_stripes.sh [--quick]
 # Writes into build/examples/dbn_bars_and_stripes: dbn.safetensors, samples_dbn.png,
-# samples_rbm.png (and their .jsonl), bound.jsonl and summary.jsonl.
+# samples_rbm.png (the first 64 samples of each; all of them in the .jsonl), bound.jsonl and
+# summary.jsonl.
 source "$(dirname "${BASH_SOURCE[0]}")/example_common.sh"
 out="$(example_output dbn_bars_and_stripes)"
 epochs=2000 top_epochs=2000 lr=0.003 per_row=100 samples=10000
@@ -32,7 +33,8 @@ for layers in 2 1; do
   name=dbn
   [ "$layers" = 1 ] && name=rbm
   "$RBM" dbn sample --model "$out/dbn.safetensors" --layers "$layers" --chains "$samples" \
-    --burn-in 1000 --seed 2 --match bas:4 --png "$out/samples_$name.png" --scale 4 --json $backend
+    --burn-in 1000 --seed 2 --match bas:4 --png "$out/samples_$name.png" --show 64 --scale 8 \
+    --json $backend
 done >"$out/sampled.jsonl"
 
 python3 - "$out" <<'EOF'

@@ -156,7 +156,7 @@ struct SampleCommand {
   CommonOptions common;
   std::string model, png = "dbn_samples.png", match;
   DbnSampleOptions sample;
-  int scale = 3;
+  int scale = 3, show = 0;
   bool mean = false, csv = false;
 };
 
@@ -168,9 +168,13 @@ int run_sample(SampleCommand& o) {
   const auto [height, width] = image_shape(net.layers.front());
   ImageGridOptions grid;
   grid.scale = o.scale;
-  write_image_grid(
-      o.png, o.mean ? samples.visible_means : std::vector<float>(v.values.begin(), v.values.end()),
-      static_cast<int>(v.n_samples), height, width, grid);
+  const std::size_t shown = o.show > 0 ? std::min<std::size_t>(o.show, v.n_samples) : v.n_samples;
+  const std::size_t pixels = shown * v.n_visible;
+  write_image_grid(o.png,
+                   o.mean ? std::vector<float>(samples.visible_means.begin(),
+                                               samples.visible_means.begin() + pixels)
+                          : std::vector<float>(v.values.begin(), v.values.begin() + pixels),
+                   static_cast<int>(shown), height, width, grid);
   std::set<std::vector<std::uint8_t>> patterns;
   if (!o.match.empty()) {
     const Dataset reference = load_dataset(o.match);
@@ -365,6 +369,8 @@ Runner add_dbn(CLI::App& app) {
   sample->add_option("--png", s->png, "picture; the numbers go next to it (.jsonl)")
       ->capture_default_str();
   sample->add_option("--scale", s->scale, "pixels per image pixel")->capture_default_str();
+  sample->add_option("--show", s->show, "draw only the first N samples (0 = all)")
+      ->capture_default_str();
   sample->add_flag("--csv", s->csv, "also write the numbers as CSV");
 
   auto x = std::make_shared<TransformCommand>();
