@@ -17,6 +17,7 @@
 #include "rbm/rbm.hpp"
 #include "tests/support/brute_force.hpp"
 #include "tests/support/chi_square.hpp"
+#include "tests/support/device.hpp"
 #include "tests/support/same_model.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/z_test.hpp"
@@ -118,19 +119,45 @@ double max_float_error(const std::vector<ExactRow>& rows) {
   return worst;
 }
 
-TEST(DbnBound, EnumeratedBoundAndLikelihoodMatchBruteForce) {
+/// The tests that run RBM layers through the Engine, on every backend (CUDA skips without a
+/// device): the same references and tolerances hold, since both backends compute float32 fields
+/// and float64 sums.
+class DbnOnBackend : public ::testing::TestWithParam<BackendKind> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == BackendKind::cuda) RBM_NEED_CUDA_DEVICE();
+  }
+  /// Exact log Z's accuracy: float64 enumeration on the CPU (relative 1e-10, as in
+  /// tests/test_exact.cpp); the CUDA split-product kernel within relative 1e-5 (as in
+  /// tests/test_logz_split.cpp).
+  double log_z_tolerance(double log_z) const {
+    return (GetParam() == BackendKind::cuda ? 1e-5 : 1e-10) * std::max(1.0, std::abs(log_z));
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Backends,
+                         DbnOnBackend,
+                         ::testing::Values(BackendKind::cpu, BackendKind::cuda),
+                         [](const ::testing::TestParamInfo<BackendKind>& info) {
+                           return std::string(to_string(info.param));
+                         });
+
+TEST_P(DbnOnBackend, EnumeratedBoundAndLikelihoodMatchBruteForce) {
   const DeepBeliefNet net = random_net({6, 5, 4}, 1.0, 3);
   const Dataset data = all_visible_states(6);
   const std::vector<ExactRow> rows = exact_rows(net, data);
-  Engine engine(BackendKind::cpu);
+  Engine engine(GetParam());
   DbnBoundOptions options;
   options.exact_expectation = true;
   const DbnBound bound = dbn_log_likelihood_bound(engine, net, data, options);
-  const double tol = max_float_error(rows);
+  const double log_z_top = log_z_enumerate_visible(Params(net.layers[1]));
+  const double log_z_first = log_z_enumerate_visible(Params(net.layers[0]));
+  const double tol = max_float_error(rows) + log_z_tolerance(log_z_top);
   EXPECT_NEAR(bound.bound, mean_of(rows, &ExactRow::bound), tol);
   EXPECT_NEAR(bound.exact_log_likelihood, mean_of(rows, &ExactRow::log_likelihood), tol);
-  EXPECT_NEAR(bound.log_z_top, log_z_enumerate_visible(Params(net.layers[1])), 1e-10);
-  EXPECT_NEAR(bound.first_layer_log_likelihood, mean_log_likelihood(net.layers[0], data), 1e-4);
+  EXPECT_NEAR(bound.log_z_top, log_z_top, log_z_tolerance(log_z_top));
+  // The first RBM's free energies from float32 fields: γ_{D+2}·Σ|terms| < 5e-7·30 here.
+  EXPECT_NEAR(bound.first_layer_log_likelihood, mean_log_likelihood(net.layers[0], data),
+              1.5e-5 + log_z_tolerance(log_z_first));
   EXPECT_EQ(bound.standard_error, 0.0);
   // The bound is a bound (Jensen), row by row in the reference and on average in the library.
   for (const ExactRow& r : rows) EXPECT_LE(r.bound, r.log_likelihood + 1e-12);
@@ -141,14 +168,14 @@ TEST(DbnBound, EnumeratedBoundAndLikelihoodMatchBruteForce) {
   EXPECT_NEAR(total, 1.0, 1e-12);
 }
 
-TEST(DbnBound, EstimatorAgreesWithExactBoundWithinItsStandardError) {
+TEST_P(DbnOnBackend, BoundEstimatorAgreesWithExactBoundWithinItsStandardError) {
   // S samples per row: the estimate is normal around the exact bound with standard error
   // √(Σ_n Var_n / S)/N (Var_n exact here); the library's own standard error estimates it from
   // Σ_n s_n², whose variance is Σ_n (μ4,n/S − σ⁴_n (S−3)/(S(S−1))) (the sample variance's).
   const DeepBeliefNet net = random_net({6, 5, 4}, 1.0, 7);
   const Dataset data = random_dataset(6, 30, 7);
   const std::vector<ExactRow> rows = exact_rows(net, data);
-  Engine engine(BackendKind::cpu);
+  Engine engine(GetParam());
   DbnBoundOptions options;
   options.samples = 4000;
   options.seed = 5;
@@ -171,13 +198,13 @@ TEST(DbnBound, EstimatorAgreesWithExactBoundWithinItsStandardError) {
   EXPECT_EQ(dbn_log_likelihood_bound(engine, net, data, options).bound, bound.bound);
 }
 
-TEST(DbnBound, AisStandsInForAnUnaffordableTopLogZ) {
+TEST_P(DbnOnBackend, AisStandsInForAnUnaffordableTopLogZ) {
   // With the exact limit below the top RBM's 2^5 states, log Z₂ comes from AIS: within z(1e-4)
   // of its standard error (plus its Jensen bias, about half its variance) of the exact value,
   // and the bound moves by the same amount.
   const DeepBeliefNet net = random_net({6, 5, 6}, 1.0, 19);
   const Dataset data = all_visible_states(6);
-  Engine engine(BackendKind::cpu);
+  Engine engine(GetParam());
   DbnBoundOptions options;
   options.exact_expectation = true;
   const DbnBound exact = dbn_log_likelihood_bound(engine, net, data, options);
@@ -189,7 +216,8 @@ TEST(DbnBound, AisStandsInForAnUnaffordableTopLogZ) {
   ASSERT_EQ(ais.log_z_top_method, LikelihoodMethod::ais);
   const double se = ais.log_z_top_standard_error;
   ASSERT_GT(se, 0.0);
-  const double tol = two_sided_normal_quantile(kFalseAlarm) * se + se * se;
+  const double tol =
+      two_sided_normal_quantile(kFalseAlarm) * se + se * se + log_z_tolerance(exact.log_z_top);
   EXPECT_NEAR(ais.log_z_top, exact.log_z_top, tol);
   EXPECT_NEAR(ais.bound, exact.bound, tol + 1e-9);
   EXPECT_EQ(ais.standard_error, se);  // the expectation was summed: only log Z₂ is estimated
@@ -219,7 +247,7 @@ TEST(DbnBound, RefusesWhatItCannotDoClearly) {
 
 // ---- generation ---------------------------------------------------------------------------------
 
-TEST(DbnSample, GeneratesTheNetsDistribution) {
+TEST_P(DbnOnBackend, GeneratesTheNetsDistribution) {
   // p(v) = Σ_h p_top(h) p(v | h): the top RBM's chains (their mixing checked exactly) and one
   // downward draw must produce it (χ² at false-alarm rate 1e-4).
   const DeepBeliefNet net = random_net({5, 4, 3}, 1.0, 11);
@@ -238,7 +266,7 @@ TEST(DbnSample, GeneratesTheNetsDistribution) {
                                  visible_distribution(net.layers[1]), options.top.burn_in),
             1e-6)
       << "burn-in too short for this top RBM: the test, not the sampler, is wrong";
-  Engine engine(BackendKind::cpu);
+  Engine engine(GetParam());
   const DbnSamples samples = dbn_sample(engine, net, options);
   ASSERT_EQ(samples.visible.n_samples, 40000u);
   ASSERT_EQ(samples.visible_means.size(), 40000u * 5);
@@ -254,10 +282,10 @@ TEST(DbnSample, GeneratesTheNetsDistribution) {
 // ---- features
 // -------------------------------------------------------------------------------------
 
-TEST(DbnTransform, MeanFieldUpPassMatchesTheFormula) {
+TEST_P(DbnOnBackend, MeanFieldUpPassMatchesTheFormula) {
   const DeepBeliefNet net = random_net({6, 5, 4}, 1.0, 13);
   const Dataset data = random_dataset(6, 20, 13);
-  Engine engine(BackendKind::cpu);
+  Engine engine(GetParam());
   const std::vector<float> first = dbn_transform(engine, net, data, 1);
   const std::vector<float> second = dbn_transform(engine, net, data, 2);
   ASSERT_EQ(first.size(), 20u * 5);
@@ -313,9 +341,9 @@ DbnLayerRecipe recipe(int n_hidden,
   return r;
 }
 
-TEST(DbnTrain, OneLayerNetIsItsRbm) {
+TEST_P(DbnOnBackend, OneLayerNetIsItsRbm) {
   const Dataset data = make_bars_and_stripes(3);
-  Engine engine(BackendKind::cpu);
+  Engine engine(GetParam());
   const DbnLayerRecipe only = recipe(8, 50, 3);
   const DeepBeliefNet net = train_dbn(engine, data, {only});
   ASSERT_EQ(net.layers.size(), 1u);
@@ -372,13 +400,13 @@ TEST(DbnTrain, EachLayerTrainsOnItsDocumentedInput) {
   }
 }
 
-TEST(DbnTrain, TiedStartKeepsTheFirstLayersLikelihood) {
+TEST_P(DbnOnBackend, TiedStartKeepsTheFirstLayersLikelihood) {
   // A second layer that starts as the first transposed (and trains 0 epochs) models p(h) as the
   // first RBM's own marginal, and q(h|v) is then its exact posterior: the bound, the net's exact
   // log-likelihood and the first RBM's agree up to the float32 fields of the free energies
   // (γ_{D+2}·Σ|terms| with D = 9 and Σ|terms| < 100 here: below 1e-4).
   const Dataset data = make_bars_and_stripes(3);
-  Engine engine(BackendKind::cpu);
+  Engine engine(GetParam());
   DbnLayerRecipe top = recipe(9, 0, 2);
   top.init_from_below = true;
   const DeepBeliefNet net = train_dbn(engine, data, {recipe(6, 200, 1), top});
@@ -386,8 +414,9 @@ TEST(DbnTrain, TiedStartKeepsTheFirstLayersLikelihood) {
   DbnBoundOptions options;
   options.exact_expectation = true;
   const DbnBound bound = dbn_log_likelihood_bound(engine, net, data, options);
-  EXPECT_NEAR(bound.bound, bound.first_layer_log_likelihood, 1e-4);
-  EXPECT_NEAR(bound.exact_log_likelihood, bound.first_layer_log_likelihood, 1e-4);
+  const double tol = 1e-4 + 2 * log_z_tolerance(bound.log_z_top);
+  EXPECT_NEAR(bound.bound, bound.first_layer_log_likelihood, tol);
+  EXPECT_NEAR(bound.exact_log_likelihood, bound.first_layer_log_likelihood, tol);
   DbnLayerRecipe wrong = top;
   wrong.n_hidden = 8;
   EXPECT_THROW(train_dbn(engine, data, {recipe(6, 1, 1), wrong}), InvalidArgument);
