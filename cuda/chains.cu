@@ -129,7 +129,7 @@ __device__ double chain_free_energy(const ChainArgs& a, int m, int chain, float 
   const float *c = a.c + static_cast<std::size_t>(m) * a.L, *base_c = a.base_c + m * a.L;
   double visible = 0;
   for (int i = threadIdx.x; i < a.D; i += blockDim.x)
-    visible += chains::visible_term(beta, x[i], base_b[i], b[i]);
+    visible += chains::visible_term(chains::interpolated_bias(beta, base_b[i], b[i]), x[i]);
   double energy = block_sum(visible);
   if (units::is_one_hot(a.hidden_type)) {
     double total = -INFINITY;

@@ -209,6 +209,11 @@ Model Engine::cd_step(const Model& model,
   return backend_->cd_step(input);
 }
 
+bool Engine::can_enumerate(const Model& model, const LogZOptions& options) const {
+  return detail::units::is_one_hot(model.hidden_type) ||
+         std::min(model.n_visible, model.n_hidden) <= options.max_log2_states;
+}
+
 LogZResult Engine::log_z(const Model& model, const LogZOptions& options) {
   return log_z(std::vector<Model>{model}, options).front();
 }

@@ -3,6 +3,7 @@
 // errors name the problem (CUDA asked of a Boltzmann machine, bad layer specs).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -97,9 +98,9 @@ TEST_F(BmDbnCli, DbnTrainSampleTransformEval) {
               path("f.csv"));
   ASSERT_EQ(r.status, 0) << r.output;
   std::ifstream csv(path("f.csv"));
-  std::string header;
-  std::getline(csv, header);
-  EXPECT_EQ(header, "h0,h1,h2,h3,h4,h5");
+  std::string first_row;
+  std::getline(csv, first_row);
+  EXPECT_EQ(std::count(first_row.begin(), first_row.end(), ','), 5) << first_row;  // 6 features
 
   r = run_cli("dbn eval --model " + model + " --data bas:3 --exact --json --backend cpu");
   ASSERT_EQ(r.status, 0) << r.output;

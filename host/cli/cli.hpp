@@ -44,6 +44,8 @@ struct RunConfig {
   std::string data;
   int hidden = 0;
   int models = 1;
+  /// One-hot label units after the pixels (with_label_units), one per class in the data.
+  bool labels_as_visible = false;
   TrainConfig train;
 };
 json to_json(const RunConfig& config);
@@ -64,6 +66,36 @@ struct RunConfigOptions {
   json merged() const;
 };
 void add_run_config_options(CLI::App* command, RunConfigOptions& options);
+
+/// How a command obtains log-likelihoods (rbm::LikelihoodOptions): --method exact|ais|auto,
+/// --max-log2-states (the enumeration's limit, and auto's switch to AIS), --chains, --betas,
+/// --ais-seed, and (commands that only evaluate: logz, eval) --bracket ROWS and the short names
+/// --chains, --betas, --seed.
+struct LikelihoodCli {
+  std::string method = "auto";
+  int max_log2_states = 24;
+  int chains = 100, betas = 10000, bracket_rows = 0;
+  std::uint64_t seed = 1;
+  /// The library's options, with progress lines on stderr for long runs.
+  LikelihoodOptions options() const;
+};
+/// Which of the likelihood options a command takes: one that trains (its own --chains and
+/// --seed are PCD's: the AIS ones are --ais-*), `logz` (short names), or one that evaluates
+/// data (short names and --bracket).
+enum class LikelihoodFlags { training, logz, data };
+void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags flags);
+/// A log-likelihood estimate as JSON fields: method, log_z, log_z_error (AIS), bracket (when
+/// computed).
+json likelihood_json(const LikelihoodEstimate& e);
+/// A line of progress on stderr every few seconds, with an ETA, for LogZOptions and AisOptions.
+std::function<bool(double)> progress_printer(const std::string& what);
+
+/// The classes of a model trained with --labels-as-visible (its last K visible units), from
+/// its provenance; empty for other models.
+std::vector<int> label_classes(const Model& model);
+/// `data` as the model's visible layer: labelled pixels get the model's label units
+/// (with_label_units) when the model has them; other data is returned as it is.
+Dataset visible_data(const Model& model, const Dataset& data);
 
 /// The image shape of a model's data (recorded at training), else a square, else 1×D.
 std::pair<int, int> image_shape(const Model& model);
@@ -110,6 +142,9 @@ Runner add_denoise(CLI::App& app);
 Runner add_filters(CLI::App& app);
 Runner add_hidden_stats(CLI::App& app);
 Runner add_plot(CLI::App& app);
+Runner add_inpaint(CLI::App& app);
+Runner add_classify(CLI::App& app);
+Runner add_transform(CLI::App& app);
 Runner add_bm(CLI::App& app);
 Runner add_dbn(CLI::App& app);
 

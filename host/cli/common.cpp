@@ -58,6 +58,7 @@ json to_json(const RunConfig& config) {
   j["data"] = config.data;
   j["hidden"] = config.hidden;
   j["models"] = config.models;
+  j["labels_as_visible"] = config.labels_as_visible;
   return j;
 }
 
@@ -71,10 +72,12 @@ RunConfig run_config_from_json(const json& j) {
       config.hidden = detail::json_integer<int>(j.at("hidden"), "run configuration", "hidden");
     if (j.contains("models"))
       config.models = detail::json_integer<int>(j.at("models"), "run configuration", "models");
+    if (j.contains("labels_as_visible"))
+      config.labels_as_visible = j.at("labels_as_visible").get<bool>();
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("run configuration: ") + e.what());
   }
-  for (const char* key : {"data", "hidden", "models"}) train.erase(key);
+  for (const char* key : {"data", "hidden", "models", "labels_as_visible"}) train.erase(key);
   config.train = train_config_from_json(train.dump());
   return config;
 }
@@ -89,6 +92,87 @@ RunConfig run_config_of(const Model& model, const std::string& path) {
   throw IoError("'" + path + "' records no run configuration (made by an older rbm?)");
 }
 
+// ---- log-likelihoods -------------------------------------------------------------------------
+std::function<bool(double)> progress_printer(const std::string& what) {
+  auto start = Clock::now();
+  auto last = start;
+  return [what, start, last](double fraction) mutable {
+    if (seconds_since(last) >= 2.0) {
+      last = Clock::now();
+      const double elapsed = seconds_since(start);
+      note(format("%s %5.1f%% done, %.0f s elapsed, ~%.0f s left", what.c_str(), 100 * fraction,
+                  elapsed, fraction > 0 ? elapsed * (1 - fraction) / fraction : 0.0));
+    }
+    return !Interrupts::stop_requested();
+  };
+}
+
+LikelihoodOptions LikelihoodCli::options() const {
+  LikelihoodOptions o;
+  o.method = parse_likelihood_method(method);
+  o.exact.max_log2_states = max_log2_states;
+  o.exact.progress = progress_printer("log Z");
+  o.ais.n_chains = chains;
+  o.ais.n_betas = betas;
+  o.ais.seed = seed;
+  o.ais.progress = progress_printer("AIS");
+  o.bracket_rows = bracket_rows;
+  return o;
+}
+
+void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags flags) {
+  const bool evaluation = flags != LikelihoodFlags::training;
+  command->add_option("--method", o.method, "log Z: exact, ais, or auto (exact when affordable)")
+      ->check(CLI::IsMember({"exact", "ais", "auto"}))
+      ->capture_default_str();
+  command
+      ->add_option("--max-log2-states", o.max_log2_states,
+                   "enumerate at most 2^N states (auto: AIS beyond)")
+      ->capture_default_str();
+  // Commands that train have their own --chains and --seed (PCD's): there only the AIS names.
+  command
+      ->add_option(evaluation ? "--chains,--ais-chains" : "--ais-chains", o.chains,
+                   "AIS: annealing chains")
+      ->capture_default_str();
+  command
+      ->add_option(evaluation ? "--betas,--ais-betas" : "--ais-betas", o.betas,
+                   "AIS: intermediate distributions")
+      ->capture_default_str();
+  command->add_option(evaluation ? "--seed,--ais-seed" : "--ais-seed", o.seed, "AIS: seed")
+      ->capture_default_str();
+  if (flags == LikelihoodFlags::data)
+    command->add_option("--bracket", o.bracket_rows,
+                        "AIS: also reverse AIS from this many data rows (the lower side)");
+}
+
+json likelihood_json(const LikelihoodEstimate& e) {
+  json j = {{"method", rbm::to_string(e.method)}, {"log_z", e.log_z}};
+  if (e.method == LikelihoodMethod::ais) j["log_z_error"] = e.log_z_error;
+  if (e.has_bracket) {
+    j["bracket_lower"] = e.bracket_lower;
+    j["bracket_lower_error"] = e.bracket_lower_error;
+    j["bracket_upper"] = e.bracket_upper;
+  }
+  return j;
+}
+
+Dataset visible_data(const Model& model, const Dataset& data) {
+  const std::vector<int> classes = label_classes(model);
+  if (classes.empty() || data.n_visible + static_cast<int>(classes.size()) != model.n_visible)
+    return data;
+  return with_label_units(data, classes);
+}
+
+std::vector<int> label_classes(const Model& model) {
+  try {
+    const json provenance = json::parse(model.provenance);
+    if (provenance.contains("label_classes"))
+      return provenance.at("label_classes").get<std::vector<int>>();
+  } catch (const json::exception&) {
+  }
+  return {};
+}
+
 // ---- pictures and numbers -------------------------------------------------------------------
 std::pair<int, int> image_shape(const Dataset& data) {
   if (data.image_height > 0) return {data.image_height, data.image_width};
@@ -98,15 +182,16 @@ std::pair<int, int> image_shape(const Dataset& data) {
 }
 
 std::pair<int, int> image_shape(const Model& model) {
+  const int pixels = model.n_visible - static_cast<int>(label_classes(model).size());
   try {
     const json provenance = json::parse(model.provenance);
     const int height = provenance.value("image_height", 0),
               width = provenance.value("image_width", 0);
-    if (height > 0 && width > 0 && height * width == model.n_visible) return {height, width};
+    if (height > 0 && width > 0 && height * width == pixels) return {height, width};
   } catch (const json::exception&) {
   }
   Dataset shape_only;
-  shape_only.n_visible = model.n_visible;
+  shape_only.n_visible = pixels;
   return image_shape(shape_only);
 }
 

@@ -8,7 +8,6 @@
 
 #include "host/cli/cli.hpp"
 #include "host/io/atomic_file.hpp"
-#include "host/io/tensor_file.hpp"
 
 namespace rbm::cli {
 namespace {
@@ -235,30 +234,27 @@ int run_transform(const TransformCommand& o) {
   Engine engine = make_engine(o.common);
   const std::vector<float> features = dbn_transform(engine, net, data, o.layer, o.sample, o.seed);
   const int width = net.layers.at(o.layer - 1).n_hidden;
-  const bool csv = o.out.size() >= 4 && o.out.compare(o.out.size() - 4, 4, ".csv") == 0;
-  if (csv) {
+  const std::size_t N = data.n_samples;
+  // The layout of `rbm transform`: CSV rows of the features then the label, or tensors.
+  if (stem_of(o.out) + ".csv" == o.out) {
     std::string text;
-    for (int j = 0; j < width; ++j) text += (j ? ",h" : "h") + std::to_string(j);
-    text += data.labels.empty() ? "\n" : ",label\n";
-    for (std::size_t n = 0; n < data.n_samples; ++n) {
-      for (int j = 0; j < width; ++j)
-        text += (j ? "," : "") + format("%.9g", features[n * width + j]);
-      text += data.labels.empty() ? "\n" : "," + std::to_string(data.labels[n]) + "\n";
+    for (std::size_t n = 0; n < N; ++n) {
+      for (int j = 0; j < width; ++j) text += format(j ? ",%.9g" : "%.9g", features[n * width + j]);
+      text += data.labels.empty() ? "\n" : format(",%d\n", data.labels[n]);
     }
     detail::write_text_atomically(o.out, "features", text);
   } else {
-    detail::TensorFile file;
-    file.metadata = {{"format", "rbm-features"},
-                     {"layer", std::to_string(o.layer)},
-                     {"data", o.data},
-                     {"mode", o.sample ? "sample" : "mean-field"}};
-    file.tensors.push_back(
-        {"features", {static_cast<std::int64_t>(data.n_samples), width}, features});
+    std::vector<Tensor> tensors = {{"features", {static_cast<std::int64_t>(N), width}, features}};
     if (!data.labels.empty())
-      file.tensors.push_back({"labels",
-                              {static_cast<std::int64_t>(data.n_samples)},
-                              std::vector<float>(data.labels.begin(), data.labels.end())});
-    detail::write_tensor_file(o.out, "features file", file);
+      tensors.push_back({"labels",
+                         {static_cast<std::int64_t>(N)},
+                         std::vector<float>(data.labels.begin(), data.labels.end())});
+    save_tensors(o.out, tensors,
+                 {{"format", "rbm-features"},
+                  {"model", o.model},
+                  {"data", o.data},
+                  {"layer", std::to_string(o.layer)},
+                  {"features", o.sample ? "samples of h" : "mean-field p(h on | below)"}});
   }
   print(o.common,
         {{"event", "transform"},
@@ -380,9 +376,9 @@ Runner add_dbn(CLI::App& app) {
   transform->add_option("--data", x->data, "dataset spec")->required();
   transform->add_option("--layer", x->layer, "hidden layer K (1 = the first RBM's hidden units)")
       ->capture_default_str();
-  transform->add_flag("--sample", x->sample,
+  transform->add_flag("--samples", x->sample,
                       "binary draws at every layer instead of mean-field probabilities");
-  transform->add_option("--seed", x->seed, "random seed of --sample")->capture_default_str();
+  transform->add_option("--seed", x->seed, "random seed of --samples")->capture_default_str();
   transform
       ->add_option("--out", x->out,
                    "FILE.safetensors (tensor 'features' [N, L], 'labels') or FILE.csv")

@@ -1,5 +1,5 @@
 // host/cli/evaluate.cpp — `rbm logz`, `rbm eval` and `rbm info`: what a saved model is and how
-// good it is (exact log Z and log-likelihood).
+// good it is (log Z and log-likelihood, exact or by annealed importance sampling).
 #include <cmath>
 #include <iostream>
 
@@ -11,33 +11,12 @@ namespace {
 struct EvalCommand {
   CommonOptions common;
   std::string model, data;
-  int max_log2_states = LogZOptions{}.max_log2_states;
+  LikelihoodCli likelihood;
 };
-
-/// Progress for long enumerations: a line on stderr every few seconds.
-std::function<bool(double)> progress_printer() {
-  auto start = Clock::now();
-  auto last = start;
-  return [start, last](double fraction) mutable {
-    if (seconds_since(last) >= 2.0) {
-      last = Clock::now();
-      const double elapsed = seconds_since(start);
-      note(format("log Z %5.1f%% done, %.0f s elapsed, ~%.0f s left", 100 * fraction, elapsed,
-                  fraction > 0 ? elapsed * (1 - fraction) / fraction : 0.0));
-    }
-    return true;
-  };
-}
-
-LogZOptions logz_options(const EvalCommand& o) {
-  LogZOptions options;
-  options.max_log2_states = o.max_log2_states;
-  options.progress = progress_printer();
-  return options;
-}
 
 json logz_json(const LogZResult& r) {
   return {{"log_z", r.log_z},
+          {"method", "exact"},
           {"enumerated", r.enumerated_hidden ? "hidden" : "visible"},
           {"log2_states", r.log2_states},
           {"states", r.states},
@@ -53,54 +32,98 @@ std::string states_text(const LogZResult& r) {
   return format("%.0f one-hot states", r.states);
 }
 
+std::string model_prefix(std::size_t m, std::size_t count) {
+  return count > 1 ? "model " + std::to_string(m) + ": " : std::string();
+}
+
 void add_model_options(CLI::App* cmd, EvalCommand& o) {
   cmd->add_option("--model", o.model, "model file")->required();
-  cmd->add_option("--max-log2-states", o.max_log2_states,
-                  "refuse to enumerate more than 2^N states")
-      ->capture_default_str();
+  o.likelihood.max_log2_states = LogZOptions{}.max_log2_states;
+}
+
+/// AIS log Z of every model, the base-rate model fitted to --data when given.
+int run_logz_ais(const EvalCommand& o, Engine& engine, const std::vector<Model>& models) {
+  AisOptions options = o.likelihood.options().ais;
+  if (!o.data.empty())
+    options.base_visible_bias = base_rate_bias(visible_data(models.front(), load_dataset(o.data)),
+                                               models.front().visible_type);
+  const std::vector<AisResult> results = engine.ais_log_z(models, options);
+  for (std::size_t m = 0; m < results.size(); ++m) {
+    const AisResult& r = results[m];
+    print(o.common,
+          {{"model", m},
+           {"method", "ais"},
+           {"log_z", r.log_z},
+           {"log_z_error", r.standard_error},
+           {"effective_sample_size", r.effective_sample_size},
+           {"chains", r.n_chains},
+           {"betas", r.n_betas},
+           {"base", o.data.empty() ? "uniform" : o.data},
+           {"backend", rbm::to_string(engine.kind())},
+           {"seconds", r.seconds}},
+          model_prefix(m, results.size()) +
+              format("log Z = %.10g ± %.3g  (AIS, %d chains x %d betas, ESS %.0f, %.3f s)", r.log_z,
+                     r.standard_error, r.n_chains, r.n_betas, r.effective_sample_size, r.seconds));
+  }
+  return 0;
 }
 
 int run_logz(const EvalCommand& o) {
   const auto models = load_models(o.model);
   Engine engine = make_engine(o.common);
-  const auto results = engine.log_z(models, logz_options(o));
+  const LikelihoodOptions options = o.likelihood.options();
+  if (options.method == LikelihoodMethod::ais ||
+      (options.method == LikelihoodMethod::auto_ &&
+       !engine.can_enumerate(models.front(), options.exact)))
+    return run_logz_ais(o, engine, models);
+  const auto results = engine.log_z(models, options.exact);
   for (std::size_t m = 0; m < results.size(); ++m) {
     const LogZResult& r = results[m];
     json record = logz_json(r);
     record["model"] = m;
     record["backend"] = rbm::to_string(engine.kind());
     print(o.common, record,
-          (results.size() > 1 ? "model " + std::to_string(m) + ": " : std::string()) +
-              format("log Z = %.10g  (%s, %.3g pairs/s, %.3f s)", r.log_z, states_text(r).c_str(),
-                     r.pairs_per_second(), r.seconds));
+          model_prefix(m, results.size()) + format("log Z = %.10g  (%s, %.3g pairs/s, %.3f s)",
+                                                   r.log_z, states_text(r).c_str(),
+                                                   r.pairs_per_second(), r.seconds));
   }
   return 0;
+}
+
+std::string likelihood_text(const LikelihoodEstimate& e) {
+  if (e.method == LikelihoodMethod::exact)
+    return format("log Z = %.10g   exact mean log-likelihood = %.10g nats", e.log_z,
+                  e.mean_log_likelihood);
+  std::string text = format("log Z = %.6f ± %.3g (AIS)   mean log-likelihood = %.6f ± %.3g nats",
+                            e.log_z, e.log_z_error, e.mean_log_likelihood, e.log_z_error);
+  if (e.has_bracket)
+    text += format("   bracket on the reverse-AIS rows [%.4f ± %.3g, %.4f]", e.bracket_lower,
+                   e.bracket_lower_error, e.bracket_upper);
+  return text;
 }
 
 int run_eval(const EvalCommand& o) {
   const auto start = Clock::now();
   const auto models = load_models(o.model);
-  const Dataset data = load_dataset(o.data);
+  const Dataset data = visible_data(models.front(), load_dataset(o.data));
   Engine engine = make_engine(o.common);
   const DataHandle resident = engine.upload(data);
-  const auto log_zs = engine.log_z(models, logz_options(o));
+  const std::vector<LikelihoodEstimate> estimates =
+      engine.log_likelihood(models, resident, o.likelihood.options());
   for (std::size_t m = 0; m < models.size(); ++m) {
-    const double log_likelihood = engine.mean_log_likelihood(models[m], resident, log_zs[m].log_z);
     const double reconstruction = engine.reconstruction_error(models[m], resident);
-    json record = logz_json(log_zs[m]);
+    json record = likelihood_json(estimates[m]);
     record.update({{"model", m},
                    {"data", o.data},
                    {"n_samples", data.n_samples},
-                   {"log_likelihood", log_likelihood},
+                   {"log_likelihood", estimates[m].mean_log_likelihood},
                    {"reconstruction_error", reconstruction},
                    {"backend", rbm::to_string(engine.kind())},
                    {"seconds", seconds_since(start)}});
     print(o.common, record,
-          format("%slog Z = %.10g   exact mean log-likelihood = %.10g nats   reconstruction error "
-                 "= %.5f   (%zu samples, %.2f s)",
-                 models.size() > 1 ? ("model " + std::to_string(m) + ": ").c_str() : "",
-                 log_zs[m].log_z, log_likelihood, reconstruction, data.n_samples,
-                 seconds_since(start)));
+          model_prefix(m, models.size()) + likelihood_text(estimates[m]) +
+              format("   reconstruction error = %.5f   (%zu samples, %.2f s)", reconstruction,
+                     data.n_samples, seconds_since(start)));
   }
   return 0;
 }
@@ -144,18 +167,21 @@ int run_info(const InfoCommand& o) {
 
 Runner add_logz(CLI::App& app) {
   auto o = std::make_shared<EvalCommand>();
-  CLI::App* cmd = app.add_subcommand("logz", "exact log Z of a saved model");
+  CLI::App* cmd = app.add_subcommand("logz", "log Z of a saved model: exact, or by AIS");
   add_common(cmd, o->common);
   add_model_options(cmd, *o);
+  add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::logz);
+  cmd->add_option("--data", o->data, "AIS: fit the base-rate model to this dataset");
   return [cmd, o] { return cmd->parsed() ? run_logz(*o) : -1; };
 }
 
 Runner add_eval(CLI::App& app) {
   auto o = std::make_shared<EvalCommand>();
-  CLI::App* cmd =
-      app.add_subcommand("eval", "exact mean log-likelihood, log Z and reconstruction error");
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "mean log-likelihood (exact, or AIS with a bracket), log Z, reconstruction error");
   add_common(cmd, o->common);
   add_model_options(cmd, *o);
+  add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::data);
   cmd->add_option("--data", o->data, "dataset spec")->required();
   return [cmd, o] { return cmd->parsed() ? run_eval(*o) : -1; };
 }

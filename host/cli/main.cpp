@@ -10,10 +10,11 @@ int main(int argc, char** argv) {
   CLI::App app{"rbm: Restricted Boltzmann Machines with exact log-likelihood (version " +
                std::string(rbm::version()) + ")"};
   app.require_subcommand(1);
-  const std::vector<Runner> runners = {add_train(app),   add_eval(app),    add_logz(app),
-                                       add_info(app),    add_sample(app),  add_reconstruct(app),
-                                       add_denoise(app), add_filters(app), add_hidden_stats(app),
-                                       add_sweep(app),   add_search(app),  add_plot(app),
+  const std::vector<Runner> runners = {add_train(app),   add_eval(app),     add_logz(app),
+                                       add_info(app),    add_sample(app),   add_reconstruct(app),
+                                       add_denoise(app), add_filters(app),  add_hidden_stats(app),
+                                       add_sweep(app),   add_search(app),   add_plot(app),
+                                       add_inpaint(app), add_classify(app), add_transform(app),
                                        add_bm(app),      add_dbn(app)};
   CLI11_PARSE(app, argc, argv);
   try {

@@ -45,9 +45,9 @@ Series read_series(const std::string& label, const std::string& path, const Plot
     } catch (const json::exception& e) {
       throw IoError("'" + path + "' line " + std::to_string(n) + " is not JSON: " + e.what());
     }
-    if (!where_key.empty() &&
-        (!row.contains(where_key) || (row[where_key].is_string() ? row[where_key].get<std::string>()
-                                                                  : row[where_key].dump()) != where_value))
+    if (!where_key.empty() && (!row.contains(where_key) ||
+                               (row[where_key].is_string() ? row[where_key].get<std::string>()
+                                                           : row[where_key].dump()) != where_value))
       continue;
     if (!row.contains(o.x) || !row.contains(o.y) || !row[o.x].is_number() || !row[o.y].is_number())
       continue;
@@ -59,13 +59,13 @@ Series read_series(const std::string& label, const std::string& path, const Plot
                               : 0.0);
   }
   if (s.x.empty())
-    throw InvalidArgument("'" + path + "' has no rows with numbers '" + o.x + "' and '" + o.y + "'");
+    throw InvalidArgument("'" + path + "' has no rows with numbers '" + o.x + "' and '" + o.y +
+                          "'");
   return s;
 }
 
 int run(const PlotCommand& o) {
-  if (!plots_available())
-    throw NotBuilt("rbm plot needs PLplot (this rbm was built without it)");
+  if (!plots_available()) throw NotBuilt("rbm plot needs PLplot (this rbm was built without it)");
   std::vector<Series> series;
   for (const std::string& spec : o.series) {
     const auto [label, file] = label_and_file(spec);
@@ -79,15 +79,14 @@ int run(const PlotCommand& o) {
   for (const std::string& spec : o.references) {
     const auto colon = spec.find(':');
     try {
-      plot.reference_lines.push_back(
-          {std::stod(spec.substr(0, colon)), colon == std::string::npos ? "" : spec.substr(colon + 1)});
+      plot.reference_lines.push_back({std::stod(spec.substr(0, colon)),
+                                      colon == std::string::npos ? "" : spec.substr(colon + 1)});
     } catch (const std::exception&) {
       throw InvalidArgument("--reference '" + spec + "' is not VALUE[:LABEL]");
     }
   }
   write_line_plot(o.png, series, plot);
-  print(o.common, {{"event", "plot"}, {"png", o.png}, {"series", series.size()}},
-        "wrote " + o.png);
+  print(o.common, {{"event", "plot"}, {"png", o.png}, {"series", series.size()}}, "wrote " + o.png);
   return 0;
 }
 
@@ -95,7 +94,8 @@ int run(const PlotCommand& o) {
 
 Runner add_plot(CLI::App& app) {
   auto o = std::make_shared<PlotCommand>();
-  CLI::App* cmd = app.add_subcommand("plot", "draw JSON-lines numbers of other commands as a line plot");
+  CLI::App* cmd =
+      app.add_subcommand("plot", "draw JSON-lines numbers of other commands as a line plot");
   add_common(cmd, o->common);
   cmd->add_option("--series", o->series, "LABEL=FILE.jsonl (repeatable)")->required();
   cmd->add_option("--x", o->x, "key of the x values")->capture_default_str();

@@ -55,6 +55,9 @@ void add_run_config_options(CLI::App* cmd, RunConfigOptions& t) {
   add_key<std::string>(cmd, t, "--data", "data", "dataset spec, e.g. bas:4, mnist:DIR:train:7,8,9");
   add_key<int>(cmd, t, "--hidden", "hidden", "hidden units L");
   add_key<int>(cmd, t, "--models", "models", "train M models with seeds seed..seed+M-1 together");
+  cmd->add_flag_function(
+      "--labels-as-visible", [&t](std::int64_t) { t.overrides["labels_as_visible"] = true; },
+      "learn the labels too: one unit per class after the pixels (rbm classify uses them)");
   auto* cd = cmd->add_option_function<std::string>(
       "--cd",
       [&t](const std::string& k) {

@@ -45,7 +45,8 @@ struct SearchCommand {
   CommonOptions common;
   std::string data, valid, jsonl, csv;
   double valid_fraction = 0.2;
-  int trials = 50, top = 3, seeds = 5, max_log2_states = 24;
+  int trials = 50, top = 3, seeds = 5;
+  LikelihoodCli likelihood;
   std::uint64_t seed = 1;
   std::string hidden = "3:10", cd = "1:5", epochs = "20", batch_start = "10:50",
               batch_end = "50:350", learning_rate = "0.001:0.1", weight_decay = "0:0.0001";
@@ -134,13 +135,14 @@ struct Score {
 };
 
 /// Trains `runs` (any hidden sizes) — one Engine::train call per hidden size — and scores each
-/// by exact log-likelihood where 2^min(D,L) ≤ 2^max_log2_states (or a Potts layer).
+/// by its log-likelihood (exact where affordable, else AIS; the models of one size share one
+/// enumeration or annealing run).
 std::vector<Score> train_and_score(Engine& engine,
                                    const std::vector<RunConfig>& runs,
                                    const Dataset& train,
                                    const DataHandle& train_handle,
                                    const DataHandle& valid_handle,
-                                   int max_log2_states) {
+                                   const LikelihoodOptions& likelihood) {
   std::vector<Score> scores(runs.size());
   std::map<int, std::vector<std::size_t>> by_hidden;
   for (std::size_t t = 0; t < runs.size(); ++t) by_hidden[runs[t].hidden].push_back(t);
@@ -162,17 +164,21 @@ std::vector<Score> train_and_score(Engine& engine,
     const std::vector<Model> trained = engine.train(models, configs, train_handle, options);
     note(format("search: trained %zu model(s) with L=%d in %.1f s", members.size(), hidden,
                 seconds_since(group_start)));
-    LogZOptions logz;
-    logz.max_log2_states = max_log2_states;
-    for (std::size_t k = 0; k < members.size(); ++k) {
-      Score& s = scores[members[k]];
-      if (s.diverged) continue;
-      const bool one_hot = trained[k].hidden_type == UnitType::potts ||
-                           trained[k].hidden_type == UnitType::potts_off;
-      if (!one_hot && std::min(trained[k].n_visible, hidden) > max_log2_states) continue;
-      const double log_z = engine.log_z(trained[k], logz).log_z;
-      s.train_ll = engine.mean_log_likelihood(trained[k], train_handle, log_z);
-      s.valid_ll = engine.mean_log_likelihood(trained[k], valid_handle, log_z);
+    // Models of one shape and unit types share their log Z run.
+    std::map<std::pair<UnitType, UnitType>, std::vector<std::size_t>> by_units;
+    for (std::size_t k = 0; k < members.size(); ++k)
+      if (!scores[members[k]].diverged)
+        by_units[{trained[k].visible_type, trained[k].hidden_type}].push_back(k);
+    for (const auto& [units, ks] : by_units) {
+      std::vector<Model> group;
+      for (std::size_t k : ks) group.push_back(trained[k]);
+      const std::vector<LikelihoodEstimate> estimates =
+          engine.log_likelihood(group, train_handle, likelihood);
+      for (std::size_t g = 0; g < ks.size(); ++g) {
+        Score& s = scores[members[ks[g]]];
+        s.train_ll = estimates[g].mean_log_likelihood;
+        s.valid_ll = engine.mean_log_likelihood(group[g], valid_handle, estimates[g].log_z);
+      }
     }
   }
   return scores;
@@ -195,6 +201,7 @@ int run(const SearchCommand& o) {
   else
     valid = load_dataset(o.valid);
   Engine engine = make_engine(o.common);
+  const LikelihoodOptions likelihood = o.likelihood.options();
   const DataHandle train_handle = engine.upload(train), valid_handle = engine.upload(valid);
   note(format("search: %d trials on '%s' (%zu training, %zu validation samples) on %s", o.trials,
               o.data.c_str(), train.n_samples, valid.n_samples, engine.device_name().c_str()));
@@ -203,7 +210,7 @@ int run(const SearchCommand& o) {
   std::vector<RunConfig> trials;
   for (int t = 0; t < o.trials; ++t) trials.push_back(draw_trial(o, draw));
   const std::vector<Score> scores =
-      train_and_score(engine, trials, train, train_handle, valid_handle, o.max_log2_states);
+      train_and_score(engine, trials, train, train_handle, valid_handle, likelihood);
   std::vector<std::size_t> ranked(trials.size());
   std::iota(ranked.begin(), ranked.end(), 0);
   auto key = [&](std::size_t t) {
@@ -222,7 +229,7 @@ int run(const SearchCommand& o) {
       reruns.push_back(run);
     }
   const std::vector<Score> rerun_scores =
-      train_and_score(engine, reruns, train, train_handle, valid_handle, o.max_log2_states);
+      train_and_score(engine, reruns, train, train_handle, valid_handle, likelihood);
 
   std::vector<json> rows;
   for (std::size_t rank = 0; rank < ranked.size(); ++rank) {
@@ -327,9 +334,7 @@ Runner add_search(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--hidden-types", s.hidden_types, "hidden unit types to draw from")
       ->capture_default_str();
-  cmd->add_option("--max-log2-states", s.max_log2_states,
-                  "score only models whose exact log Z needs at most 2^N states")
-      ->capture_default_str();
+  add_likelihood_options(cmd, s.likelihood, LikelihoodFlags::training);
   cmd->add_option("--jsonl", s.jsonl, "write the ranked table as JSON lines");
   cmd->add_option("--csv", s.csv, "write the ranked table as CSV");
   return [cmd, o] { return cmd->parsed() ? run(*o) : -1; };

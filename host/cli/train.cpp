@@ -3,11 +3,13 @@
 // training diverges.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <numeric>
 
+#include "host/check.hpp"
 #include "host/cli/cli.hpp"
 
 namespace rbm::cli {
@@ -17,7 +19,8 @@ struct TrainCommand {
   CommonOptions common;
   RunConfigOptions run;
   std::string out = "model.safetensors", checkpoint, resume, valid, curves;
-  int checkpoint_every = 0, eval_every = 0, max_log2_states = 24;
+  int checkpoint_every = 0, eval_every = 0;
+  LikelihoodCli likelihood;
   bool keep_last_good = false, quiet = false, csv = false;
 };
 
@@ -37,23 +40,42 @@ void save(const std::string& path, const std::vector<Model>& models) {
     save_models(path, models);
 }
 
+/// The data a run trains on: as loaded, or with one label unit per class appended.
+struct TrainingData {
+  Dataset pixels, visible;
+  std::vector<int> classes;  ///< empty unless labels_as_visible
+};
+TrainingData training_data(const RunConfig& config, const std::string& spec) {
+  TrainingData data;
+  data.pixels = load_dataset(spec);
+  data.visible = data.pixels;
+  if (!config.labels_as_visible) return data;
+  RBM_EXPECTS(!data.pixels.labels.empty(), "--labels-as-visible: '", spec, "' has no labels");
+  data.classes.assign(data.pixels.labels.begin(), data.pixels.labels.end());
+  std::sort(data.classes.begin(), data.classes.end());
+  data.classes.erase(std::unique(data.classes.begin(), data.classes.end()), data.classes.end());
+  data.visible = with_label_units(data.pixels, data.classes);
+  return data;
+}
+
 void stamp_provenance(std::vector<Model>& models,
                       const RunConfig& config,
-                      const Dataset& data,
+                      const TrainingData& data,
                       const Engine& engine) {
-  const auto [height, width] = image_shape(data);
-  for (std::size_t m = 0; m < models.size(); ++m)
-    models[m].provenance = json{
-        {"config", to_json(config)},
-        {"model", m},
-        {"seed", config.train.seed + m},
-        {"data", config.data},
-        {"image_height", height},
-        {"image_width", width},
-        {"backend", rbm::to_string(engine.kind())},
-        {"device", engine.device_name()},
-        {"rbm_version",
-         version()}}.dump();
+  const auto [height, width] = image_shape(data.pixels);
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    json provenance = {{"config", to_json(config)},
+                       {"model", m},
+                       {"seed", config.train.seed + m},
+                       {"data", config.data},
+                       {"image_height", height},
+                       {"image_width", width},
+                       {"backend", rbm::to_string(engine.kind())},
+                       {"device", engine.device_name()},
+                       {"rbm_version", version()}};
+    if (!data.classes.empty()) provenance["label_classes"] = data.classes;
+    models[m].provenance = provenance.dump();
+  }
 }
 
 std::string duration(double seconds) {
@@ -100,13 +122,17 @@ class Progress {
   Clock::time_point start_;
 };
 
-/// Learning curves (--eval-every): per model and evaluated epoch, reconstruction errors, exact
-/// log-likelihoods where 2^min(D,L) ≤ 2^max_log2_states (or a Potts layer), the free-energy gap
-/// between held-out and training data (over-fitting shows as a growing gap), wall time.
+/// Learning curves (--eval-every): per model and evaluated epoch, reconstruction errors,
+/// log-likelihoods (exact where affordable, else AIS with its standard error, as --method
+/// says), the free-energy gap between held-out and training data (over-fitting shows as a
+/// growing gap), wall time.
 class Monitor {
  public:
-  Monitor(Engine& engine, const DataHandle& train, const DataHandle* valid, int max_log2_states)
-      : engine_(engine), train_(train), valid_(valid), max_log2_states_(max_log2_states) {}
+  Monitor(Engine& engine,
+          const DataHandle& train,
+          const DataHandle* valid,
+          const LikelihoodOptions& likelihood)
+      : engine_(engine), train_(train), valid_(valid), likelihood_(likelihood) {}
 
   void record_epoch(const std::vector<EpochMetrics>& metrics) {
     for (const EpochMetrics& m : metrics) last_error_[m.model] = m.reconstruction_error;
@@ -123,19 +149,15 @@ class Monitor {
                   {"epoch_reconstruction_error", last_error_[static_cast<int>(m)]},
                   {"reconstruction_error", engine_.reconstruction_error(model, train_)},
                   {"seconds", seconds_since(start_)}};
-      const double train_f = mean(engine_.free_energy(model, train_));
+      const LikelihoodEstimate train = engine_.log_likelihood(model, train_, likelihood_);
+      row["train_ll"] = train.mean_log_likelihood;
+      row["ll_method"] = rbm::to_string(train.method);
+      if (train.method == LikelihoodMethod::ais) row["ll_error"] = train.log_z_error;
       if (valid_) {
+        const double train_f = -train.mean_log_likelihood - train.log_z;
         row["valid_reconstruction_error"] = engine_.reconstruction_error(model, *valid_);
-        row["free_energy_gap"] = mean(engine_.free_energy(model, *valid_)) - train_f;
-      }
-      const bool one_hot =
-          model.hidden_type == UnitType::potts || model.hidden_type == UnitType::potts_off;
-      if (one_hot || std::min(model.n_visible, model.n_hidden) <= max_log2_states_) {
-        LogZOptions options;
-        options.max_log2_states = max_log2_states_;
-        const double log_z = engine_.log_z(model, options).log_z;
-        row["train_ll"] = -train_f - log_z;
-        if (valid_) row["valid_ll"] = engine_.mean_log_likelihood(model, *valid_, log_z);
+        row["valid_ll"] = engine_.mean_log_likelihood(model, *valid_, train.log_z);
+        row["free_energy_gap"] = -row["valid_ll"].get<double>() - train.log_z - train_f;
       }
       row["eval_seconds"] = seconds_since(start);
       rows.push_back(row);
@@ -152,16 +174,12 @@ class Monitor {
       return;
     }
     plot(prefix + ".loglik.png", {"train_ll", "valid_ll"}, {"training", "held-out"},
-         "exact mean log-likelihood (nats)");
+         "mean log-likelihood (nats)");
     plot(prefix + ".recon.png", {"reconstruction_error", "valid_reconstruction_error"},
          {"training", "held-out"}, "reconstruction error");
   }
 
  private:
-  static double mean(const std::vector<double>& values) {
-    return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-  }
-
   void plot(const std::string& path,
             const std::vector<std::string>& keys,
             const std::vector<std::string>& labels,
@@ -193,7 +211,7 @@ class Monitor {
   Engine& engine_;
   const DataHandle& train_;
   const DataHandle* valid_;  ///< null without --valid
-  int max_log2_states_;
+  LikelihoodOptions likelihood_;
   std::map<int, double> last_error_;
   std::vector<json> rows_;
   Clock::time_point start_ = Clock::now();
@@ -219,11 +237,16 @@ int run(TrainCommand& o) {
   validate(config.train);
   const std::string checkpoint = o.checkpoint.empty() ? o.out + ".checkpoint" : o.checkpoint;
 
-  const Dataset data = load_dataset(config.data);
+  const TrainingData training = training_data(config, config.data);
+  const Dataset& data = training.visible;
   Engine engine = make_engine(o.common);
   const DataHandle resident = engine.upload(data);
   DataHandle valid;
-  if (!o.valid.empty()) valid = engine.upload(load_dataset(o.valid));
+  if (!o.valid.empty()) {
+    const Dataset held_out = load_dataset(o.valid);
+    valid = engine.upload(training.classes.empty() ? held_out
+                                                   : with_label_units(held_out, training.classes));
+  }
   std::vector<Model> models;
   std::vector<TrainConfig> configs;
   for (int m = 0; m < config.models; ++m) {
@@ -247,7 +270,7 @@ int run(TrainCommand& o) {
 
   Progress progress(epochs, o.eval_every > 0 ? o.eval_every : std::max(1, epochs / 20),
                     o.quiet || o.common.json_output);
-  Monitor monitor(engine, resident, o.valid.empty() ? nullptr : &valid, o.max_log2_states);
+  Monitor monitor(engine, resident, o.valid.empty() ? nullptr : &valid, o.likelihood.options());
   rbm::TrainOptions options;
   options.stop_requested = &Interrupts::stop_requested();
   options.checkpoint_every = o.checkpoint_every;
@@ -310,7 +333,7 @@ int run(TrainCommand& o) {
     note(std::string("error: ") + e.what());
     if (o.keep_last_good) {
       std::vector<Model> last_good = e.last_good;
-      stamp_provenance(last_good, config, data, engine);
+      stamp_provenance(last_good, config, training, engine);
       save(o.out, last_good);
       note("saved the models as they were after epoch " + std::to_string(e.epoch - 1) + " to " +
            o.out);
@@ -324,7 +347,7 @@ int run(TrainCommand& o) {
          " (continue it with: rbm train --resume " + checkpoint + " --out " + o.out + ")");
     return kExitInterrupted;
   }
-  stamp_provenance(trained, config, data, engine);
+  stamp_provenance(trained, config, training, engine);
   save(o.out, trained);
   if (o.eval_every > 0) monitor.write(o.curves.empty() ? stem_of(o.out) : o.curves, o.csv);
   print(o.common, {{"event", "saved"}, {"out", o.out}, {"seconds", seconds_since(start)}},
@@ -342,15 +365,13 @@ Runner add_train(CLI::App& app) {
   TrainCommand& t = *o;
   cmd->add_option("--out", t.out, "model file (safetensors)")->capture_default_str();
   cmd->add_option("--eval-every", t.eval_every,
-                  "every N epochs: exact log-likelihood (when affordable), reconstruction error "
-                  "and the free-energy gap to --valid; written as OUT.metrics.jsonl and drawn as "
-                  "OUT.loglik.png, OUT.recon.png");
+                  "every N epochs: the log-likelihood (exact when affordable, else AIS: "
+                  "--method), reconstruction error and the free-energy gap to --valid; written "
+                  "as OUT.metrics.jsonl and drawn as OUT.loglik.png, OUT.recon.png");
   cmd->add_option("--valid", t.valid, "held-out dataset spec for --eval-every");
   cmd->add_option("--curves", t.curves, "prefix of the learning-curve files (default: OUT)");
   cmd->add_flag("--csv", t.csv, "also write the learning-curve numbers as CSV");
-  cmd->add_option("--max-log2-states", t.max_log2_states,
-                  "evaluate exact log-likelihoods only up to 2^N states")
-      ->capture_default_str();
+  add_likelihood_options(cmd, t.likelihood, LikelihoodFlags::training);
   cmd->add_option("--checkpoint-every", t.checkpoint_every,
                   "write the whole training state every N epochs");
   cmd->add_option("--checkpoint", t.checkpoint, "checkpoint file (default OUT.checkpoint)");

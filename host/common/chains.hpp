@@ -14,13 +14,21 @@ namespace rbm::detail::chains {
 /// has bias `base` and no weights and `g` is the model's weight product (vW or hWᵀ):
 /// β·g + ((1 − β)·base + β·bias), rounded step by step. At β = 1 with base 0 it is g + bias
 /// exactly, the plain model's field.
+/// Computed as field_at(β, g, interpolated_bias(β, base, bias)), so that a loop over the rows
+/// of one column may compute the bias part once.
+RBM_HD float interpolated_bias(float beta, float base, float bias) {
+  return add_rn(mul_rn(sub_rn(1.0f, beta), base), mul_rn(beta, bias));
+}
+RBM_HD float field_at(float beta, float g, float interpolated) {
+  return add_rn(mul_rn(beta, g), interpolated);
+}
 RBM_HD float interpolated_field(float beta, float g, float base, float bias) {
-  return add_rn(mul_rn(beta, g), add_rn(mul_rn(sub_rn(1.0f, beta), base), mul_rn(beta, bias)));
+  return field_at(beta, g, interpolated_bias(beta, base, bias));
 }
 
-/// A visible unit's share of F_β(v): −b_β,i·v_i in double.
-RBM_HD double visible_term(float beta, float v, float base, float bias) {
-  return -static_cast<double>(interpolated_field(beta, 0.0f, base, bias)) * v;
+/// A visible unit's share of F_β(v): −b_β,i·v_i in double, b_β,i = interpolated_bias.
+RBM_HD double visible_term(float interpolated, float v) {
+  return -static_cast<double>(interpolated) * v;
 }
 
 /// An elementwise hidden unit's share of F_β(v): −log Σ_h e^{field·h}.

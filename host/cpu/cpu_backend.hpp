@@ -71,6 +71,48 @@ void visible_fields(const Model& m, const float* rows, int n_rows, float* out);
 /// Data bits [rows][D] as the visible unit's values (spin: 2x − 1) into out.
 void bits_to_units(UnitType type, const float* bits, std::size_t count, float* out);
 double mean_squared_difference(const float* a, const float* b, std::size_t count);
+
+// Chains (host/cpu/cpu_chains.cpp): the chains contract's arithmetic on one model's chains, used
+// by chain sets and by the tempering negative phase of training.
+/// One model's chains, updated in place, between its base-rate model and itself.
+struct ChainBlock {
+  const Model* model = nullptr;
+  const float* base_visible = nullptr;  ///< [D]
+  const float* base_hidden = nullptr;   ///< [L]
+  float* x = nullptr;                   ///< [rows][D] unit values
+  int rows = 0;
+  const std::uint8_t* clamped = nullptr;  ///< [rows][D] or null
+  std::uint64_t seed = 0;
+  RandomStream stream = RandomStream::sample;  ///< of the swap uniforms (substream 2)
+};
+/// The biases at one β (chains::interpolated_bias), computed once per level.
+struct ChainLevel {
+  float beta = 1;
+  std::vector<float> visible, hidden;  ///< [D], [L]
+};
+ChainLevel level_at(const ChainBlock& block, float beta);
+std::vector<ChainLevel> levels_at(const ChainBlock& block, const std::vector<float>& ladder);
+struct ChainWorkspace {
+  std::vector<float> g_h, h, g_v, sampled, zeros;
+};
+/// F_β of one chain from its state x [D] and weight product g = xW [L], in double.
+double chain_free_energy(const ChainLevel& level, UnitType hidden_type, const float* x, const float* g);
+/// ws.g_h = x·W, the start of every sweep and free energy.
+void hidden_products(const ChainBlock& block, ChainWorkspace& ws);
+/// A sweep from ws.g_h, row c at levels[c mod R], with u = [rows][L] then [rows][D] uniforms.
+void sweep_from_products(const ChainBlock& block,
+                         const std::vector<ChainLevel>& levels,
+                         const float* u,
+                         ChainWorkspace& ws,
+                         ThreadPool& pool);
+/// Tempering round `round`'s swaps on ws.g_h (exchanging rows of x and g_h), counted per level
+/// pair in accepted and attempted [R − 1].
+void swap_round(const ChainBlock& block,
+                const std::vector<ChainLevel>& levels,
+                std::uint64_t round,
+                ChainWorkspace& ws,
+                std::uint64_t* accepted,
+                std::uint64_t* attempted);
 }  // namespace cpu
 
 /// Exact log Z of one model on the CPU (host/cpu/cpu_logz.cpp), reporting to options.progress.

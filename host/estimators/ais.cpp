@@ -22,15 +22,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-/// log mean_c e^{x_c}, stable.
-double log_mean_exp(const double* x, std::size_t n) {
-  const double top = *std::max_element(x, x + n);
-  if (top == -INFINITY) return top;
-  double sum = 0;
-  for (std::size_t c = 0; c < n; ++c) sum += std::exp(x[c] - top);
-  return top + std::log(sum / static_cast<double>(n));
-}
-
 /// The ladder of `options` as floats, checked.
 std::vector<float> ladder_of(const AisOptions& options) {
   const std::vector<double> betas =
@@ -85,11 +76,6 @@ AisResult summarise(const double* log_w, int n_chains, double log_z_base) {
   r.standard_error = std::sqrt(variance / n_chains) / mean;  // delta method: sd(w̄) / w̄
   r.effective_sample_size = sum * sum / sum_sq;
   return r;
-}
-
-bool exact_is_affordable(const Model& model, const LogZOptions& options) {
-  return detail::units::is_one_hot(model.hidden_type) ||
-         std::min(model.n_visible, model.n_hidden) <= options.max_log2_states;
 }
 
 void expect_one_shape(const std::vector<Model>& models, const char* who) {
@@ -211,19 +197,20 @@ ReverseAisResult Engine::reverse_ais(const Model& model,
   result.n_betas = static_cast<int>(forward.size()) - 1;
   result.chains_per_row = per_row;
   std::vector<double> log_w(per_row);
+  double variance = 0;  // of the mean over rows, from each row's chains
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const double f = free_energy[r * per_row];
     for (int c = 0; c < per_row; ++c) log_w[c] = -f - log_z_base + collected[r * per_row + c];
     result.log_weights.insert(result.log_weights.end(), log_w.begin(), log_w.end());
     result.row_free_energy.push_back(f);
-    result.row_log_likelihood.push_back(log_mean_exp(log_w.data(), per_row));
+    const AisResult row = summarise(log_w.data(), per_row, 0.0);
+    result.row_log_likelihood.push_back(row.log_z);
+    variance += row.standard_error * row.standard_error;
   }
   const std::vector<double>& ll = result.row_log_likelihood;
   const double n = static_cast<double>(ll.size());
   result.mean_log_likelihood = std::accumulate(ll.begin(), ll.end(), 0.0) / n;
-  double sum_sq = 0;
-  for (double x : ll) sum_sq += (x - result.mean_log_likelihood) * (x - result.mean_log_likelihood);
-  result.standard_error = ll.size() > 1 ? std::sqrt(sum_sq / (n - 1) / n) : 0.0;
+  result.standard_error = std::sqrt(variance) / n;
   result.seconds = seconds_since(start_time);
   return result;
 }
@@ -237,7 +224,7 @@ std::vector<LikelihoodEstimate> Engine::log_likelihood(const std::vector<Model>&
   const Model& first = models.front();
   const bool exact =
       options.method == LikelihoodMethod::exact ||
-      (options.method == LikelihoodMethod::auto_ && exact_is_affordable(first, options.exact));
+      (options.method == LikelihoodMethod::auto_ && can_enumerate(first, options.exact));
   std::vector<LikelihoodEstimate> estimates(models.size());
   if (exact) {
     const std::vector<LogZResult> log_zs = log_z(models, options.exact);

@@ -123,4 +123,23 @@ Model load_model(const std::string& path) {
   return std::move(models.front());
 }
 
+void save_tensors(const std::string& path,
+                  const std::vector<Tensor>& tensors,
+                  const std::map<std::string, std::string>& metadata) {
+  TensorFile file;
+  file.metadata = metadata;
+  for (const Tensor& t : tensors) {
+    std::size_t count = 1;
+    for (std::int64_t extent : t.shape) {
+      RBM_EXPECTS(extent >= 0, "save_tensors: tensor '", t.name, "' has a negative extent");
+      count *= static_cast<std::size_t>(extent);
+    }
+    RBM_EXPECTS(count == t.values.size(), "save_tensors: tensor '", t.name, "' has ",
+                t.values.size(), " values for its shape's ", count);
+    RBM_EXPECTS(file.find(t.name) == nullptr, "save_tensors: two tensors are named '", t.name, "'");
+    file.tensors.push_back({t.name, t.shape, t.values});
+  }
+  detail::write_tensor_file(path, "tensors", file);
+}
+
 }  // namespace rbm

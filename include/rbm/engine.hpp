@@ -118,6 +118,9 @@ class RBM_EXPORT Engine {
                             const DataHandle& data,
                             const TrainOptions& options = {});
 
+  /// Whether exact log Z of `model` fits options' limits (log_z would not refuse it): a one-hot
+  /// hidden layer, or 2^min(D, L) ≤ 2^max_log2_states states.
+  bool can_enumerate(const Model& model, const LogZOptions& options = {}) const;
   /// Exact log Z by enumerating the smaller layer (float64 accumulation).
   LogZResult log_z(const Model& model, const LogZOptions& options = {});
   /// The same for several models of one shape, in one call.

@@ -53,8 +53,10 @@ struct AisResult {
 /// per-row log estimates is a stochastic lower bound on that log-likelihood, which approaches
 /// the model's as K grows. Beside AIS (a stochastic upper bound) it brackets the log-likelihood.
 struct ReverseAisResult {
-  double mean_log_likelihood = 0;          ///< mean over the rows of log p̂(v): the lower side
-  double standard_error = 0;               ///< of that mean, over rows
+  double mean_log_likelihood = 0;  ///< mean over the rows of log p̂(v): the lower side
+  /// of that mean as an estimate for these rows: from each row's spread of chain weights (delta
+  /// method), not from the rows' spread (the rows are given, not sampled)
+  double standard_error = 0;
   std::vector<double> row_log_likelihood;  ///< [rows] log mean_c e^{w_rc}
   std::vector<double> row_free_energy;     ///< [rows] F(v)
   std::vector<double> log_weights;         ///< [rows][chains_per_row]: log of each chain's estimate

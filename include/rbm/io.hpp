@@ -10,6 +10,8 @@
 // library reads gets it. F64 values beyond float32's range become ±inf and, like NaN, are then
 // rejected by Model::validate. Other dtypes (integers, F8, ...) are an IoError.
 #pragma once
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,5 +30,18 @@ RBM_EXPORT void save_models(const std::string& path, const std::vector<Model>& m
 /// every exception leaving these calls derives from rbm::Error.
 RBM_EXPORT Model load_model(const std::string& path);
 RBM_EXPORT std::vector<Model> load_models(const std::string& path);
+
+/// A named float32 array (row-major), e.g. hidden-unit features for another model.
+struct Tensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::vector<float> values;  ///< product(shape) entries
+};
+/// Writes tensors and string metadata as one safetensors file, atomically as save_model does
+/// (readable by Python's safetensors.numpy.load_file). Throws InvalidArgument when a tensor's
+/// values do not match its shape or two share a name.
+RBM_EXPORT void save_tensors(const std::string& path,
+                             const std::vector<Tensor>& tensors,
+                             const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace rbm
