@@ -1,11 +1,13 @@
 // bench/bench_train.cpp — times CD-k / PCD training (Engine::train) and prints one JSON line per
-// measurement: task "cd_epoch", backend, data, N, D, L, B, k, pcd, models, tf32, seconds (one
-// epoch, steady state), gemm_flops (the GEMM FLOPs of one epoch of all models, counted from the
-// contract in host/backend.hpp), tflops (gemm_flops / seconds), device, date, and more.
+// measurement: task "cd_epoch", backend, data, N, D, L, B, k, pcd (and pcd_chains), models,
+// tf32, math, seconds (one epoch, steady state), gemm_flops (the GEMM FLOPs of one epoch of all
+// models, counted from the contract in host/backend.hpp), tflops (gemm_flops / seconds), device,
+// date, and more.
 //
 //   bench_train [--backend cpu|cuda] [--data mnist|glyphs|random] [--mnist-dir DIR]
 //               [--D 784] [--N 60000] [--L 500] [--B 100] [--k 1] [--pcd] [--chains C]
-//               [--models 1] [--epochs 3] [--warmup 1] [--repeat 1] [--tf32] [--seed 1]
+//               [--pcd-chains hidden|visible] [--models 1] [--epochs 3] [--warmup 1]
+//               [--repeat 1] [--math fp32|tf32|bf16] [--tf32] [--seed 1]
 //               [--optimizer momentum|sgd|nesterov|rmsprop|adam] [--centering] [--sparsity]
 //
 // Each measurement is one Engine::train call of --epochs epochs after --warmup untimed calls
@@ -47,7 +49,8 @@ struct Options {
   int epochs = 3;
   int warmup = 1;
   int repeat = 1;
-  bool tf32 = false;
+  rbm::GemmMath math = rbm::GemmMath::fp32;
+  rbm::PcdChains pcd_chains = rbm::TrainConfig{}.pcd_chains;
   std::uint64_t seed = 1;
   rbm::Optimizer optimizer = rbm::Optimizer::momentum;
   bool centering = false, sparsity = false;
@@ -57,7 +60,8 @@ struct Options {
   std::cerr << "bench_train: " << problem
             << "\nusage: bench_train [--backend cpu|cuda] [--data mnist|glyphs|random]"
                " [--mnist-dir DIR] [--D n] [--N n] [--L n] [--B n] [--k n] [--pcd] [--chains n]"
-               " [--models m] [--epochs e] [--warmup w] [--repeat r] [--tf32] [--seed s]"
+               " [--pcd-chains hidden|visible] [--models m] [--epochs e] [--warmup w] [--repeat r]"
+               " [--math fp32|tf32|bf16] [--tf32] [--seed s]"
                " [--optimizer name] [--centering] [--sparsity]\n";
   std::exit(2);
 }
@@ -107,7 +111,17 @@ Options parse(int argc, char** argv) {
     else if (arg == "--repeat")
       o.repeat = static_cast<int>(integer());
     else if (arg == "--tf32")
-      o.tf32 = true;
+      o.math = rbm::GemmMath::tf32;
+    else if (arg == "--math" || arg == "--pcd-chains")
+      try {
+        const std::string text = value();
+        if (arg == "--math")
+          o.math = rbm::parse_gemm_math(text);
+        else
+          o.pcd_chains = rbm::parse_pcd_chains(text);
+      } catch (const rbm::Error& e) {
+        usage(e.what());
+      }
     else if (arg == "--seed")
       o.seed = static_cast<std::uint64_t>(integer());
     else if (arg == "--optimizer")
@@ -175,13 +189,13 @@ rbm::Dataset load(Options& o) {
 }
 
 /// GEMM FLOPs of one epoch of one model, per the contract: per step 2·D·L·(B rows of V0·W,
-/// B of the V0ᵀP0 gradient, R of XᵀPh, 2kR of the Gibbs steps), PCD adding R for the chains'
-/// first hidden sample and B for the data's reconstruction.
+/// B of the V0ᵀP0 gradient, R of XᵀPh, 2kR of the Gibbs steps), PCD adding B for the data's
+/// reconstruction and, with visible chains, R for the chains' first hidden sample.
 double epoch_gemm_flops(const Options& o) {
   const double D = o.n_visible, L = o.n_hidden, B = o.batch_size;
   const double R = o.persistent && o.n_chains > 0 ? o.n_chains : B;
   double rows = B + B + R + 2.0 * o.cd_steps * R;
-  if (o.persistent) rows += R + B;
+  if (o.persistent) rows += B + (o.pcd_chains == rbm::PcdChains::visible ? R : 0);
   const double steps = static_cast<double>(o.n_samples / o.batch_size);
   return steps * 2.0 * D * L * rows;
 }
@@ -211,7 +225,8 @@ int main(int argc, char** argv) {
       config.epochs = o.epochs;
       config.learning_rate = 0.05f;
       config.momentum = 0.5f;
-      config.use_tf32 = o.tf32;
+      config.math = o.math;
+      config.pcd_chains = o.pcd_chains;
       config.seed = o.seed + static_cast<std::uint64_t>(m);
       config.optimizer = o.optimizer;
       if (o.optimizer == rbm::Optimizer::adam || o.optimizer == rbm::Optimizer::rmsprop)
@@ -255,7 +270,9 @@ int main(int argc, char** argv) {
       line["k"] = o.cd_steps;
       line["pcd"] = o.persistent;
       line["models"] = o.n_models;
-      line["tf32"] = o.tf32;
+      line["tf32"] = o.math == rbm::GemmMath::tf32;
+      line["math"] = rbm::to_string(o.math);
+      if (o.persistent) line["pcd_chains"] = rbm::to_string(o.pcd_chains);
       line["optimizer"] = rbm::to_string(o.optimizer);
       line["centering"] = o.centering;
       line["sparsity"] = o.sparsity;

@@ -4,6 +4,7 @@
 // units.hpp, the CPU backend's own; the GEMMs are cuBLAS (cuda/context.cuh). Free energies are
 // summed in double by block reductions, so they agree with the CPU's to rounding, not bit for
 // bit.
+#include "cuda/chains.cuh"
 #include "cuda/check.cuh"
 #include "cuda/context.cuh"
 #include "cuda/operations.cuh"
@@ -26,35 +27,17 @@ unsigned ceil_div(std::size_t n, std::size_t d) {
   return static_cast<unsigned>((n + d - 1) / d);
 }
 
-/// The inverse temperature of chain c: a ladder in device memory (level c mod R), or one β.
-struct BetaOf {
-  const float* ladder = nullptr;
-  int levels = 1;
-  float beta = 1.0f;
-  __device__ float operator()(int c) const { return ladder ? ladder[c % levels] : beta; }
-};
-
-/// What every kernel reads: the shape, the parameters and the chains (device pointers).
-struct ChainArgs {
-  int M = 0, C = 0, D = 0, L = 0;
-  UnitType visible_type = UnitType::bernoulli, hidden_type = UnitType::bernoulli;
-  const float *w = nullptr, *b = nullptr, *c = nullptr;  ///< [M][D][L], [M][D], [M][L]
-  const float *base_b = nullptr, *base_c = nullptr;      ///< [M][D], [M][L]
-  const float* zeros = nullptr;                          ///< [L]
-  const std::uint64_t* seeds = nullptr;                  ///< [M]
-  RandomStream stream = RandomStream::sample;
-  float* x = nullptr;                     ///< [M][C][D] visible states
-  float* g_h = nullptr;                   ///< [M][C][L] x·W
-  float* h = nullptr;                     ///< [M][C][L] hidden samples
-  float* g_v = nullptr;                   ///< [M][C][D] h·Wᵀ
-  const std::uint8_t* clamped = nullptr;  ///< [C][D] or null
-};
-
 // ---- layers: interpolated fields, unit function, sampling ------------------------------------
+/// The first uniform index of a launch: `base` plus, in training, the step cursor's offset.
+__device__ std::uint64_t first_uniform(const ChainArgs& a, std::uint64_t base) {
+  return base + (a.cursor ? a.cursor->offset : 0ull);
+}
+
 /// Elementwise units of one layer ([M][C][n] fields g): samples into out (visible: clamped units
 /// keep x). Thread k takes the four elements whose uniforms share Philox block (first / 4) + k.
 __global__ void __launch_bounds__(kThreads)
-    chain_layer_kernel(const ChainArgs a, BetaOf beta_of, bool visible, std::uint64_t first) {
+    chain_layer_kernel(const ChainArgs a, BetaOf beta_of, bool visible, std::uint64_t base_index) {
+  const std::uint64_t first = first_uniform(a, base_index);
   const int m = blockIdx.y, n = visible ? a.D : a.L;
   const UnitType type = visible ? a.visible_type : a.hidden_type;
   const float* base = (visible ? a.base_b : a.base_c) + static_cast<std::size_t>(m) * n;
@@ -79,7 +62,8 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 /// One thread per one-hot hidden row: fields interpolated in place, then units::one_hot_row.
-__global__ void chain_one_hot_kernel(const ChainArgs a, BetaOf beta_of, std::uint64_t first) {
+__global__ void chain_one_hot_kernel(const ChainArgs a, BetaOf beta_of, std::uint64_t base_index) {
+  const std::uint64_t first = first_uniform(a, base_index);
   const int chain = blockIdx.x * blockDim.x + threadIdx.x;
   if (chain >= a.C) return;
   const int m = blockIdx.y, L = a.L;
@@ -168,9 +152,10 @@ __global__ void __launch_bounds__(kThreads)
 __global__ void __launch_bounds__(kThreads) swap_kernel(const ChainArgs a,
                                                         const float* ladder,
                                                         int levels,
-                                                        unsigned long long round,
+                                                        unsigned long long base_round,
                                                         unsigned long long* accepted,
                                                         unsigned long long* attempted) {
+  const unsigned long long round = base_round + (a.cursor ? a.cursor->offset / a.per_round : 0ull);
   const int chain = blockIdx.x, m = blockIdx.y;
   if (!chains::opens_swap_pair(chain, a.C, levels, round)) return;
   const int r = chain % levels;
@@ -181,11 +166,11 @@ __global__ void __launch_bounds__(kThreads) swap_kernel(const ChainArgs a,
   const double fb_y = chain_free_energy(a, m, chain + 1, hi);
   __shared__ bool swap;
   if (threadIdx.x == 0) {
-    const float u = random_uniform(a.seeds[m], a.stream, 2, round * a.C + chain);
+    const float u = random_uniform(a.seeds[m], a.swap_stream, 2, round * a.C + chain);
     swap = chains::accept_swap(fa_x, fb_x, fa_y, fb_y, u);
     const std::size_t pair = static_cast<std::size_t>(m) * (levels - 1) + r;
-    atomicAdd(attempted + pair, 1ull);
-    if (swap) atomicAdd(accepted + pair, 1ull);
+    if (attempted) atomicAdd(attempted + pair, 1ull);
+    if (swap && accepted) atomicAdd(accepted + pair, 1ull);
   }
   __syncthreads();
   if (!swap) return;
@@ -247,27 +232,43 @@ void hidden_products(Context& ctx, CudaChains& s) {
 /// The sweep from g_h (hidden_products): h from the hidden fields, v from h·Wᵀ.
 void sweep_from_products(Context& ctx, CudaChains& s, BetaOf beta_of) {
   const ChainArgs& a = s.args;
-  cudaStream_t stream = ctx.stream();
   const std::size_t CL = std::size_t(a.C) * a.L, CD = std::size_t(a.C) * a.D;
   const std::uint64_t first = s.sweeps * (CL + CD);
-  if (units::is_one_hot(a.hidden_type))
-    chain_one_hot_kernel<<<grid(ceil_div(a.C, kThreads), a.M), kThreads, 0, stream>>>(a, beta_of,
-                                                                                      first);
-  else
-    chain_layer_kernel<<<grid(ceil_div(CL + 3, 4 * kThreads), a.M), kThreads, 0, stream>>>(
-        a, beta_of, false, first);
-  RBM_CUDA_CHECK_LAUNCH(stream);
+  launch_chain_layer(a, beta_of, false, first, ctx.stream());
   gemm_xwt(
       ctx, a.C, a.D, a.L, a.h, a.w, a.g_v,
       {static_cast<long long>(CL), static_cast<long long>(a.D) * a.L, static_cast<long long>(CD)},
       a.M);
-  chain_layer_kernel<<<grid(ceil_div(CD + 3, 4 * kThreads), a.M), kThreads, 0, stream>>>(
-      a, beta_of, true, first + CL);
-  RBM_CUDA_CHECK_LAUNCH(stream);
+  launch_chain_layer(a, beta_of, true, first + CL, ctx.stream());
   ++s.sweeps;
 }
 
 }  // namespace
+
+void launch_chain_layer(
+    const ChainArgs& a, BetaOf beta_of, bool visible, std::uint64_t first, cudaStream_t stream) {
+  if (!visible && units::is_one_hot(a.hidden_type)) {
+    chain_one_hot_kernel<<<grid(ceil_div(a.C, kThreads), a.M), kThreads, 0, stream>>>(a, beta_of,
+                                                                                      first);
+  } else {
+    const std::size_t count = std::size_t(a.C) * (visible ? a.D : a.L);
+    chain_layer_kernel<<<grid(ceil_div(count + 3, 4 * kThreads), a.M), kThreads, 0, stream>>>(
+        a, beta_of, visible, first);
+  }
+  RBM_CUDA_CHECK_LAUNCH(stream);
+}
+
+void launch_swaps(const ChainArgs& a,
+                  const float* ladder,
+                  int levels,
+                  std::uint64_t round,
+                  unsigned long long* accepted,
+                  unsigned long long* attempted,
+                  cudaStream_t stream) {
+  swap_kernel<<<grid(a.C, a.M), kThreads, 0, stream>>>(a, ladder, levels, round, accepted,
+                                                       attempted);
+  RBM_CUDA_CHECK_LAUNCH(stream);
+}
 
 std::unique_ptr<detail::ChainState> start_chains(Context& ctx, const detail::ChainStart& start) {
   cudaStream_t stream = ctx.stream();
@@ -280,7 +281,7 @@ std::unique_ptr<detail::ChainState> start_chains(Context& ctx, const detail::Cha
   a.L = first.n_hidden;
   a.visible_type = first.visible_type;
   a.hidden_type = first.hidden_type;
-  a.stream = start.stream;
+  a.stream = a.swap_stream = start.stream;
   std::vector<const Model*> models;
   for (const Model& model : start.models) models.push_back(&model);
   s->params = DeviceModels(models, stream);
@@ -328,7 +329,6 @@ void temper(Context& ctx, detail::ChainState& state, const std::vector<float>& l
   CudaChains& s = as_chains(state);
   const ChainArgs& a = s.args;
   cudaStream_t stream = ctx.stream();
-  ctx.set_tf32(false);
   const int R = static_cast<int>(ladder.size());
   if (R != s.ladder_levels) {  // a new ladder: the swap counts start over
     s.ladder_levels = R;
@@ -340,11 +340,8 @@ void temper(Context& ctx, detail::ChainState& state, const std::vector<float>& l
   const BetaOf beta_of{s.ladder.data(), R, 1.0f};
   for (int t = 0; t < rounds; ++t) {
     hidden_products(ctx, s);
-    if (R > 1) {
-      swap_kernel<<<grid(a.C, a.M), kThreads, 0, stream>>>(a, s.ladder.data(), R, s.sweeps,
-                                                           s.accepted.data(), s.attempted.data());
-      RBM_CUDA_CHECK_LAUNCH(stream);
-    }
+    if (R > 1)
+      launch_swaps(a, s.ladder.data(), R, s.sweeps, s.accepted.data(), s.attempted.data(), stream);
     sweep_from_products(ctx, s, beta_of);
   }
   ctx.synchronize("temper");  // before the ladder buffer can be replaced
@@ -357,7 +354,6 @@ void anneal(Context& ctx,
   CudaChains& s = as_chains(state);
   const ChainArgs& a = s.args;
   cudaStream_t stream = ctx.stream();
-  ctx.set_tf32(false);
   const int n = static_cast<int>(ladder.size()) - 1;
   for (int j = 1; j <= n; ++j) {
     hidden_products(ctx, s);
@@ -391,7 +387,6 @@ std::vector<double> chain_free_energies(Context& ctx, detail::ChainState& state,
   CudaChains& s = as_chains(state);
   const ChainArgs& a = s.args;
   cudaStream_t stream = ctx.stream();
-  ctx.set_tf32(false);
   hidden_products(ctx, s);
   free_energy_kernel<<<grid(a.C, a.M), kThreads, 0, stream>>>(a, BetaOf{nullptr, 1, beta},
                                                               s.energies.data());

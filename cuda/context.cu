@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cuda/context.cuh"
+#include "host/check.hpp"
 
 namespace rbm::cuda {
 
@@ -119,10 +120,10 @@ void gemm_cm(Context& ctx,
              int n,
              int k,
              float alpha,
-             const float* a,
+             Operand a,
              int lda,
              long long stride_a,
-             const float* b,
+             Operand b,
              int ldb,
              long long stride_b,
              float beta,
@@ -131,39 +132,28 @@ void gemm_cm(Context& ctx,
              long long stride_c,
              int batch) {
   if (m == 0 || n == 0 || batch == 0) return;
-  // FP32 unless TF32 was asked for explicitly (TrainConfig::use_tf32).
-  const cublasComputeType_t compute =
-      ctx.tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  RBM_EXPECTS(a.type == b.type, "GEMM operands of different types");
+  // Float inputs: FP32 unless TF32 was asked for explicitly (TrainConfig::math); bfloat16 inputs
+  // accumulate in FP32.
+  const cublasComputeType_t compute = a.type == CUDA_R_32F && ctx.math() == GemmMath::tf32
+                                          ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                          : CUBLAS_COMPUTE_32F;
   RBM_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-      ctx.cublas(), op_a, op_b, m, n, k, &alpha, a, CUDA_R_32F, lda, stride_a, b, CUDA_R_32F, ldb,
+      ctx.cublas(), op_a, op_b, m, n, k, &alpha, a.data, a.type, lda, stride_a, b.data, b.type, ldb,
       stride_b, &beta, c, CUDA_R_32F, ldc, stride_c, batch, compute, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace
 
-void gemm_xw(Context& ctx,
-             int rows,
-             int n,
-             int k,
-             const float* x,
-             const float* w,
-             float* y,
-             Strides s,
-             int batch) {
+void gemm_xw(
+    Context& ctx, int rows, int n, int k, Operand x, Operand w, float* y, Strides s, int batch) {
   // Column-major: Yᵀ(n×rows) = Wᵀ(n×k) · Xᵀ(k×rows); W is column-major n×k with ld n.
   gemm_cm(ctx, CUBLAS_OP_N, CUBLAS_OP_N, n, rows, k, 1.0f, w, n, s.b, x, k, s.a, 0.0f, y, n, s.c,
           batch);
 }
 
-void gemm_xwt(Context& ctx,
-              int rows,
-              int n,
-              int k,
-              const float* x,
-              const float* w,
-              float* y,
-              Strides s,
-              int batch) {
+void gemm_xwt(
+    Context& ctx, int rows, int n, int k, Operand x, Operand w, float* y, Strides s, int batch) {
   // Column-major: Yᵀ(n×rows) = W(n×k) · Xᵀ(k×rows); row-major W[n][k] is column-major k×n
   // with ld k, hence op T.
   gemm_cm(ctx, CUBLAS_OP_T, CUBLAS_OP_N, n, rows, k, 1.0f, w, k, s.b, x, k, s.a, 0.0f, y, n, s.c,
@@ -175,8 +165,8 @@ void gemm_atb(Context& ctx,
               int n,
               int k,
               float alpha,
-              const float* a,
-              const float* b,
+              Operand a,
+              Operand b,
               float beta,
               float* g,
               Strides s,

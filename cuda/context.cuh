@@ -7,6 +7,7 @@
 // that are move-only, as in faiss's GpuResources and raft's lazily created cublas_resource.
 #pragma once
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <string>
@@ -99,21 +100,36 @@ class Context {
   /// Waits for the stream; a failure names `what` (the operation that was running).
   void synchronize(const char* what);
 
-  /// TF32 tensor-core GEMMs (CUBLAS_COMPUTE_32F_FAST_TF32) for the calls that follow; FP32 when
-  /// off.
-  void set_tf32(bool on) { tf32_ = on; }
-  bool tf32() const { return tf32_; }
+  /// The arithmetic of float GEMMs: FP32 unless a GemmMathScope asks for TF32 tensor cores
+  /// (CUBLAS_COMPUTE_32F_FAST_TF32). bf16 is carried by the operands (Operand), not by the mode.
+  GemmMath math() const { return math_; }
 
  private:
+  friend class GemmMathScope;
   int device_ = 0;
   std::string device_name_;
   cudaStream_t borrowed_ = nullptr;
-  bool tf32_ = false;
+  GemmMath math_ = GemmMath::fp32;
   // Declaration order = reverse destruction order: the handle goes before its workspace and
   // both before the stream they are bound to.
   Stream stream_;
   DeviceBuffer<unsigned char> cublas_workspace_;
   CublasHandle cublas_;
+};
+
+/// Sets a context's GEMM arithmetic for a scope and restores the one before when the scope ends,
+/// also when an exception leaves it: the one place the mode changes, so no call after a failed
+/// epoch inherits TF32.
+class GemmMathScope {
+ public:
+  GemmMathScope(Context& ctx, GemmMath math) : ctx_(ctx), previous_(ctx.math_) { ctx.math_ = math; }
+  ~GemmMathScope() { ctx_.math_ = previous_; }
+  GemmMathScope(const GemmMathScope&) = delete;
+  GemmMathScope& operator=(const GemmMathScope&) = delete;
+
+ private:
+  Context& ctx_;
+  GemmMath previous_;
 };
 
 // ---- Row-major GEMMs, strided-batched over M models -------------------------------------------
@@ -129,13 +145,22 @@ struct Strides {
   long long a = 0, b = 0, c = 0;
 };
 
+/// A GEMM input in device memory: float, or a bfloat16 copy. Both inputs of one GEMM have the
+/// same type; bfloat16 inputs accumulate in float32 (CUBLAS_COMPUTE_32F), the result is float.
+struct Operand {
+  Operand(const float* data) : data(data), type(CUDA_R_32F) {}  // NOLINT: implicit on purpose
+  Operand(const __nv_bfloat16* data) : data(data), type(CUDA_R_16BF) {}  // NOLINT
+  const void* data;
+  cudaDataType_t type;
+};
+
 /// Y[rows][n] = X[rows][k] · W[k][n]            (e.g. hidden fields V·W, W row-major [D][L])
 void gemm_xw(Context& ctx,
              int rows,
              int n,
              int k,
-             const float* x,
-             const float* w,
+             Operand x,
+             Operand w,
              float* y,
              Strides strides,
              int batch);
@@ -144,8 +169,8 @@ void gemm_xwt(Context& ctx,
               int rows,
               int n,
               int k,
-              const float* x,
-              const float* w,
+              Operand x,
+              Operand w,
               float* y,
               Strides strides,
               int batch);
@@ -155,8 +180,8 @@ void gemm_atb(Context& ctx,
               int n,
               int k,
               float alpha,
-              const float* a,
-              const float* b,
+              Operand a,
+              Operand b,
               float beta,
               float* g,
               Strides strides,

@@ -29,17 +29,6 @@ int device_count() noexcept {
 
 namespace {
 
-/// An enumeration model in float, for the FP32 kernels (its hidden layer is the smaller one,
-/// so the launcher does not transpose it).
-Model float_model(const detail::EnumerationModel& e) {
-  Model m = Model::zeros(e.n_visible, e.n_hidden);
-  for (std::size_t k = 0; k < e.weights.size(); ++k)
-    m.weights[k] = static_cast<float>(e.weights[k]);
-  for (int i = 0; i < e.n_visible; ++i) m.visible_bias[i] = static_cast<float>(e.visible_bias[i]);
-  for (int j = 0; j < e.n_hidden; ++j) m.hidden_bias[j] = static_cast<float>(e.hidden_bias[j]);
-  return m;
-}
-
 class CudaBackend final : public detail::Backend {
  public:
   explicit CudaBackend(const EngineOptions& options) : ctx_(options) {}
@@ -63,6 +52,10 @@ class CudaBackend final : public detail::Backend {
     });
   }
 
+  std::shared_ptr<const detail::ResidentData> upload_device(const DataView& view) override {
+    return guarded("upload", [&] { return cuda::upload_device(ctx_, view); });
+  }
+
   std::unique_ptr<detail::TrainingState> start_training(const detail::TrainSetup& setup,
                                                         const detail::TrainingSnapshot& initial,
                                                         const detail::ResidentData& data) override {
@@ -80,18 +73,14 @@ class CudaBackend final : public detail::Backend {
     return guarded("cd_step", [&] { return cuda::cd_step(ctx_, input); });
   }
 
-  std::vector<LogZResult> log_z(const std::vector<detail::EnumerationModel>& models,
+  detail::LogZPrecision log_z_precision() const override { return detail::LogZPrecision::float32; }
+  using detail::Backend::log_z;
+  std::vector<LogZResult> log_z(const std::vector<detail::EnumerationModel<float>>& models,
                                 const LogZOptions& options) override {
-    return guarded("log_z", [&] {
-      std::vector<Model> floats;
-      for (const auto& e : models) floats.push_back(float_model(e));
-      auto results = exact_log_z(floats, options, ctx_.stream(), &logz_workspace_);
-      for (std::size_t m = 0; m < results.size(); ++m) {
-        results[m].log_z += models[m].log_offset;
-        results[m].enumerated_hidden = models[m].enumerated_hidden;
-      }
-      return results;
-    });
+    return guarded("log_z", [&] { return exact_log_z(models, options, ctx_.stream(), logz_); });
+  }
+  detail::LogZRate log_z_rate() override {
+    return guarded("log_z", [&] { return cuda::log_z_rate(ctx_.device()); });
   }
 
   std::vector<double> free_energy(const Model& model, const detail::ResidentData& data) override {
@@ -166,7 +155,7 @@ class CudaBackend final : public detail::Backend {
   }
 
   Context ctx_;
-  DeviceBuffer<unsigned char> logz_workspace_;
+  LogZResources logz_;
 };
 
 }  // namespace

@@ -3,7 +3,8 @@
 #include <algorithm>
 
 #include "cuda/free_energy.cuh"
-#include "cuda/gibbs.cuh"
+#include "cuda/gather.cuh"
+#include "cuda/layers.cuh"
 #include "cuda/operations.cuh"
 
 namespace rbm::cuda {
@@ -62,7 +63,6 @@ std::vector<float> probabilities(
   const std::size_t chunk = chunk_rows(n, D, L);
   DeviceModels params({&model}, stream);
   DeviceBuffer<float> given(chunk * given_cols), fields(chunk * out_cols);
-  ctx.set_tf32(false);
   for (std::size_t begin = 0; begin < n; begin += chunk) {
     const int rows = static_cast<int>(std::min(chunk, n - begin));
     load(begin, rows, given.data(), stream);
@@ -90,7 +90,6 @@ std::vector<double> free_energy(Context& ctx, const Model& model, const CudaData
   DeviceModels params({&model}, stream);
   DeviceBuffer<float> v(chunk * D), fields(chunk * L);
   DeviceBuffer<double> energies(N);
-  ctx.set_tf32(false);
   for (std::size_t begin = 0; begin < N; begin += chunk) {
     const int rows = static_cast<int>(std::min(chunk, N - begin));
     gather(model, data, begin, rows, v.data(), stream);
@@ -115,7 +114,6 @@ double reconstruction_error(Context& ctx, const Model& model, const CudaData& da
   for (std::size_t begin = 0; begin < N; begin += chunk)
     total_partials += recon_partial_count(static_cast<int>(std::min(chunk, N - begin)), D);
   DeviceBuffer<double> partials(total_partials);
-  ctx.set_tf32(false);
   std::size_t offset = 0;
   for (std::size_t begin = 0; begin < N; begin += chunk) {
     const int rows = static_cast<int>(std::min(chunk, N - begin));

@@ -1,5 +1,6 @@
 // cuda/operations.cuh — the CUDA backend's operations, one file per concern: training
-// (cuda/training.cu), inference (cuda/inference.cu) and chain sets (cuda/chains.cu). The
+// (cuda/training.cu), inference (cuda/inference.cu), uploads from device memory
+// (cuda/upload.cu) and chain sets (cuda/chains.cu). The
 // backend class (cuda/cuda_backend.cu) makes the device current and translates errors around
 // each of them; the contracts are those of host/backend.hpp.
 #pragma once
@@ -29,6 +30,10 @@ std::vector<float> hidden_probabilities(Context& ctx, const Model& model, const 
 std::vector<float> visible_probabilities(Context& ctx,
                                          const Model& model,
                                          const std::vector<float>& hidden);
+
+// ---- upload.cu -------------------------------------------------------------------------------
+/// A dataset from CUDA device memory (Engine::upload(DataView)), converted on the device.
+std::shared_ptr<const detail::ResidentData> upload_device(Context& ctx, const DataView& view);
 
 // ---- chains.cu -------------------------------------------------------------------------------
 std::unique_ptr<detail::ChainState> start_chains(Context& ctx, const detail::ChainStart& start);

@@ -5,7 +5,8 @@
 # rate, a smaller rate with more chains, and Adam with a small rate.
 #   bash examples/bars_and_stripes.sh [--quick]
 # Writes into build/examples/bars_and_stripes: curves.png (all runs), curves_pcd.png, and per run
-# NAME.safetensors, NAME.metrics.jsonl, NAME.loglik.png.
+# NAME.safetensors, NAME.metrics.jsonl, NAME.loglik.png. Without PLplot the pictures are skipped
+# and their numbers written (curves.jsonl, curves_pcd.jsonl).
 source "$(dirname "${BASH_SOURCE[0]}")/example_common.sh"
 out="$(example_output bars_and_stripes)"
 epochs=3000 every=100

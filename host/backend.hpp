@@ -5,7 +5,8 @@
 // one epoch with that epoch's hyper-parameters. Everything that does not care about the device
 // lives above the seam, once (host/trainer.cpp: the epoch loop, schedules, metrics, callbacks,
 // early stop, divergence, checkpoints, initial state; host/engine.cpp: validation, β scaling,
-// log Z's reduction to {0,1} units). The arithmetic both backends share is in host/common/.
+// log Z's reduction to {0,1} units, its conversion to the backend's precision, its offset and
+// its time budget). The arithmetic both backends share is in host/common/.
 //
 // ---- The training contract (both backends implement exactly this; tests compare them) ----
 // Notation: model m, seed s, V0 a [B][D] batch of data rows as unit values (a data bit x is
@@ -14,12 +15,15 @@
 // Uniforms: random_uniform(s, RandomStream::gibbs, 0, offset + i), where `offset` starts at 0
 // and advances, after each mini-batch step, by the count that step consumed, k·R·(L+D) with
 // R = rows of the negative phase (B for CD, n_chains for PCD) and this epoch's B and k. Inside a
-// step the layout is: h0 [R][L], then for t = 1..k: v_t [R][D], then (t < k) h_t [R][L]; a
-// one-hot row r uses the first uniform of its slot, [r][0]. It depends on the model's own seed
-// only, so M models trained together equal M single runs.
+// step the layout is: h0 [R][L], then for t = 1..k: v_t [R][D], then (t < k) h_t [R][L] — except
+// for PCD with hidden chains, which draws no h0: for t = 1..k: v_t [R][D], then h_t [R][L] (k·R·
+// (L+D) all the same); a one-hot row r uses the first uniform of its slot, [r][0]. It depends on
+// the model's own seed only, so M models trained together equal M single runs.
 //  1. Positive phase: M0 = mean_h(V0 W + c).
-//  2. Negative start: CD: X = V0, H = sample_h(V0 W + c).  PCD: X = chains, H = sample_h(X W + c).
-//  3. For t = 1..k: X = sample_v(H Wᵀ + b); Mh = mean_h(X W + c); if t < k: H = sample_h(X W + c).
+//  2. Negative start: CD: X = V0, H = sample_h(V0 W + c).  PCD, visible chains: X = chains,
+//     H = sample_h(X W + c).  PCD, hidden chains: H = chains.
+//  3. For t = 1..k: X = sample_v(H Wᵀ + b); Mh = mean_h(X W + c); if t < k, or t = k with hidden
+//     chains: H = sample_h(X W + c) (at t = k from the very fields of Mh).
 //  4. Likelihood statistics: gW = V0ᵀM0 / B − XᵀMh / R; gb = colmean(V0) − colmean(X);
 //     gc = colmean(M0) − colmean(Mh) (column means summed in double, each rounded to float).
 //     Centering (with offsets μ [D], λ [L]): gW ← centered_weight_gradient(gW, μ, λ, gb, gc);
@@ -30,7 +34,15 @@
 //     (sparsity, L2 = weight_decay, L1), b and c with their gradients as they are.
 //     Centering offsets then move: μ ← moving_average(μ, colmean(V0), ν),
 //     λ ← moving_average(λ, colmean(M0), ν).
-//  6. PCD: chains = X.
+//  6. PCD: chains = X (visible chains) or H (hidden chains).
+//  Tempering (PCD with a ladder β_0 < … < β_{T−1} = 1; its chains are visible states, whatever
+//  pcd_chains says): the stored chains are C·T rows, chain c at level β_{c mod T}, and steps 2–3
+//  are k tempering rounds of the chains contract below over all C·T rows (between the zero
+//  base-rate model and the model; swap uniforms from random_uniform(s, temper, 2, round·C·T + c),
+//  `round` = the step's uniform offset / (C·T·(L+D)) + t − 1; sweep uniforms are the step's own,
+//  per round h [C·T][L] then v [C·T][D]). Then X = the C rows at level T − 1 and
+//  Mh = mean_h(X W + c); step 4 uses R = C; step 6 stores all C·T rows. Its reconstruction error
+//  is PCD's.
 //  Reconstruction error of the step: CD: mean over [B][D] of (V0 − mean_v(H₀ Wᵀ + b))², i.e. the
 //  t = 1 visible means (free, already computed). PCD (whose visible means belong to the chains):
 //  mean over [B][D] of (V0 − mean_v(M0 Wᵀ + b))².
@@ -41,7 +53,8 @@
 // count of parameters that are non-finite or larger in magnitude than the plan's bound.
 // Initial state of a run (built above the seam, host/trainer.cpp: initial_checkpoint):
 // optimizer slots 0; uniform offset 0, steps 0; PCD chains (n_chains, or the run's largest B,
-// rows) X = sample_v(b) with u = random_uniform(s, RandomStream::init, 1, c·D + i); sparsity q
+// rows) X = sample_v(b) with u = random_uniform(s, RandomStream::init, 1, c·D + i), or for hidden
+// chains H = sample_h(c) with u = random_uniform(s, RandomStream::init, 1, c·L + j); sparsity q
 // 0 (replaced by the first step's mean); centering offsets μ = the data's column means in unit
 // values (spin: 2p − 1), λ = the mean of a hidden unit with zero field (Bernoulli 1/2, spin 0,
 // Potts 1/L, Potts with off state 1/(L + 1)).
@@ -96,13 +109,17 @@ struct TrainSetup {
   int n_models = 0, n_visible = 0, n_hidden = 0;
   UnitType visible_type = UnitType::bernoulli, hidden_type = UnitType::bernoulli;
   bool persistent = false;
-  int chain_rows = 0;      ///< R for PCD
+  PcdChains pcd_chains = PcdChains::hidden;  ///< what PCD chains carry (contract step 2)
+  int chain_rows = 0;                        ///< R for PCD
+  /// PCD with tempering: the ladder's inverse temperatures [levels] ascending to 1; empty = plain
+  /// PCD. The stored chains are then chain_rows · levels visible rows.
+  std::vector<float> tempering_ladder;
   int max_batch_size = 0;  ///< the largest B of the run
   int max_cd_steps = 0;    ///< the largest k of the run
   Optimizer optimizer = Optimizer::momentum;
   bool centering = false;
   bool sparsity = false;
-  bool tf32 = false;
+  GemmMath math = GemmMath::fp32;
   std::vector<std::uint64_t> seeds;  ///< [M]
 };
 
@@ -145,13 +162,25 @@ struct CdStepInput {
   const std::vector<float>* uniforms = nullptr;
 };
 
-/// A model reduced to {0,1} units on both layers and oriented so that the hidden layer is the
-/// one to enumerate, in double: log Z = log Σ_h e^{cᵀh} Π_i (1 + e^{b_i + W_i·h}) + log_offset.
+/// A model reduced to {0,1} units on both layers and oriented so that its hidden layer is the
+/// one to enumerate (host/enumeration.hpp), in the precision its backend enumerates in (the
+/// Engine converts once; backends never round parameters themselves). A backend's log_z returns
+///   log Z' = log Σ_h e^{cᵀh} Π_i (1 + e^{b_i + W_i·h}),
+/// the raw sum: the Engine adds the reduction's constant and records the orientation.
+template <typename Real>
 struct EnumerationModel {
   int n_visible = 0, n_hidden = 0;
-  std::vector<double> weights, visible_bias, hidden_bias;  ///< [D][L], [D], [L]
-  double log_offset = 0;
-  bool enumerated_hidden = true;  ///< the original hidden layer is the enumerated one
+  std::vector<Real> weights, visible_bias, hidden_bias;  ///< [D][L], [D], [L]
+};
+
+/// The arithmetic of a backend's exact log Z: float64 (the CPU reference) or float32 (the CUDA
+/// kernels, float products with float64 sums).
+enum class LogZPrecision { float32, float64 };
+
+/// A backend's exact log Z throughput, for the time budget of LogZOptions::max_seconds.
+struct LogZRate {
+  double pairs_per_second = 0;  ///< (state, unit) pairs per second at large L
+  std::string source;           ///< how it was obtained (measured where, or calibrated here)
 };
 
 /// Where a chain set starts: M models of one shape with C chains each (chains contract).
@@ -191,6 +220,8 @@ class Backend {
   virtual std::string device_name() const = 0;
 
   virtual std::shared_ptr<const ResidentData> upload(const Dataset& data) = 0;
+  /// Rows in CUDA device memory (view.cuda_device >= 0), validated by the Engine otherwise.
+  virtual std::shared_ptr<const ResidentData> upload_device(const DataView& view) = 0;
 
   /// Uploads the group's initial state (models and per-model state as built by the trainer,
   /// or read from a checkpoint).
@@ -205,8 +236,18 @@ class Backend {
 
   virtual Model cd_step(const CdStepInput& input) = 0;
 
-  virtual std::vector<LogZResult> log_z(const std::vector<EnumerationModel>& models,
-                                        const LogZOptions& options) = 0;
+  /// The precision of this backend's exact log Z; the Engine calls the log_z overload of it.
+  virtual LogZPrecision log_z_precision() const = 0;
+  /// log Z' of each model (one shape, already validated and within the limits) and its
+  /// states, pairs and seconds; options.progress as documented in LogZOptions. A backend
+  /// implements the overload of its precision (the other is never called: it throws).
+  virtual std::vector<LogZResult> log_z(const std::vector<EnumerationModel<double>>& models,
+                                        const LogZOptions& options);
+  virtual std::vector<LogZResult> log_z(const std::vector<EnumerationModel<float>>& models,
+                                        const LogZOptions& options);
+  /// The enumeration rate the time budget is estimated from (may be measured on first use,
+  /// then kept).
+  virtual LogZRate log_z_rate() = 0;
   virtual std::vector<double> free_energy(const Model& model, const ResidentData& data) = 0;
   virtual double reconstruction_error(const Model& model, const ResidentData& data) = 0;
   virtual std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) = 0;

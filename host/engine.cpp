@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
+#include <string>
 
 #include "host/backend.hpp"
 #include "host/check.hpp"
 #include "host/common/units.hpp"
+#include "host/data/data_view.hpp"
 #include "host/enumeration.hpp"
 #include "host/trainer.hpp"
 #ifdef RBM_WITH_CUDA
@@ -54,6 +57,83 @@ namespace {
 /// Exact log Z's hard limit on the enumerated layer: state indices are 64-bit, and 2^62 states
 /// would take longer than anyone waits.
 constexpr int kMaxLog2States = 62;
+/// Pairs per second below every backend's rate: an enumeration this slow rate would finish
+/// within its time budget needs no rate (and no CPU calibration) to be allowed.
+constexpr double kSlowestLogZRate = 1e8;
+
+/// A count or a rate for people: three significant digits.
+std::string rounded(double value, const char* unit = "") {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.3g%s", value, unit);
+  return buffer;
+}
+
+std::string duration_text(double seconds) {
+  if (seconds < 120) return rounded(seconds, " s");
+  if (seconds < 7200) return rounded(seconds / 60, " min");
+  if (seconds < 2 * 86400) return rounded(seconds / 3600, " h");
+  return rounded(seconds / 86400, " days");
+}
+
+/// The estimate and the check of Engine::log_z_estimate; the rate is asked for only when the
+/// answer depends on it (or `always_rate`).
+LogZEstimate estimate_log_z(detail::Backend& backend,
+                            const Model& model,
+                            const LogZOptions& options,
+                            std::size_t n_models,
+                            bool always_rate) {
+  RBM_EXPECTS(!options.max_log2_states || *options.max_log2_states <= kMaxLog2States,
+              "LogZOptions::max_log2_states is ", options.max_log2_states.value_or(0),
+              "; exact log Z enumerates at most 2^", kMaxLog2States,
+              " states (2^64 would not even fit the state counter)");
+  RBM_EXPECTS(!options.max_seconds || *options.max_seconds > 0, "LogZOptions::max_seconds is ",
+              options.max_seconds.value_or(0), "; a time budget must be > 0 seconds");
+  const int D = model.n_visible, L = model.n_hidden;
+  const bool one_hot = detail::units::is_one_hot(model.hidden_type);
+  const double n = static_cast<double>(n_models);
+  LogZEstimate e;
+  if (one_hot) {
+    e.states = L + (model.hidden_type == UnitType::potts_off ? 1 : 0);
+    e.log2_states = std::log2(e.states);
+    e.pairs = n * e.states * D;
+  } else {
+    e.log2_states = std::min(D, L);
+    e.states = std::ldexp(1.0, std::min(D, L));
+    e.pairs = n * e.states * std::max(D, L);
+  }
+  const double budget = options.max_seconds       ? *options.max_seconds
+                        : options.max_log2_states ? INFINITY
+                                                  : kDefaultLogZSeconds;
+  const bool rate_matters = !one_hot && e.pairs > budget * kSlowestLogZRate;
+  if (always_rate || rate_matters) {
+    const detail::LogZRate rate = backend.log_z_rate();
+    e.pairs_per_second = rate.pairs_per_second;
+    e.rate_source = rate.source;
+    e.seconds = e.pairs / rate.pairs_per_second;
+  }
+  if (one_hot) return e;  // L (+1) states: always affordable
+  const std::string what =
+      detail::concat("exact log Z of ", n_models == 1 ? "a " : std::to_string(n_models) + " ", D,
+                     "x", L, n_models == 1 ? " model" : " models", " needs 2^", e.log2_states,
+                     " = ", rounded(e.states), " states x ", std::max(D, L), " units");
+  if (e.log2_states > kMaxLog2States) {
+    e.refusal =
+        detail::concat(what, "; exact log Z enumerates at most 2^", kMaxLog2States, " states");
+  } else if (options.max_log2_states && e.log2_states > *options.max_log2_states) {
+    e.refusal = detail::concat(what, "; the limit is 2^", *options.max_log2_states,
+                               " states (raise LogZOptions::max_log2_states / --max-log2-states)");
+  } else if (rate_matters && e.seconds > budget) {
+    e.refusal =
+        detail::concat(what, " (", rounded(e.pairs), " pairs): about ", duration_text(e.seconds),
+                       " at this backend's ", rounded(e.pairs_per_second), " pairs/s (",
+                       e.rate_source, "); the time limit is ", duration_text(budget),
+                       " (raise LogZOptions::max_seconds / --max-seconds, or give a "
+                       "state limit instead: LogZOptions::max_log2_states / --max-log2-states ",
+                       e.log2_states, ")");
+  }
+  e.allowed = e.refusal.empty();
+  return e;
+}
 
 std::unique_ptr<detail::Backend> make_backend(BackendKind kind, const EngineOptions& options) {
   if (kind == BackendKind::auto_) kind = cuda_available() ? BackendKind::cuda : BackendKind::cpu;
@@ -77,6 +157,15 @@ void expect_same_shape(const Model& model, int n_visible, const char* what) {
 }  // namespace
 
 namespace detail {
+std::vector<LogZResult> Backend::log_z(const std::vector<EnumerationModel<double>>&,
+                                       const LogZOptions&) {
+  RBM_THROW(Error, device_name(), " does not enumerate log Z in float64");
+}
+std::vector<LogZResult> Backend::log_z(const std::vector<EnumerationModel<float>>&,
+                                       const LogZOptions&) {
+  RBM_THROW(Error, device_name(), " does not enumerate log Z in float32");
+}
+
 std::vector<double> column_bit_means(const Dataset& data) {
   std::vector<double> means(data.n_visible, 0.0);
   for (std::size_t n = 0; n < data.n_samples; ++n)
@@ -118,6 +207,15 @@ DataHandle Engine::upload(const Dataset& data) {
   RBM_EXPECTS(data.n_samples > 0, "dataset '", data.name, "' is empty");
   DataHandle handle;
   handle.data_ = backend_->upload(data);
+  return handle;
+}
+
+DataHandle Engine::upload(const DataView& view) {
+  if (view.cuda_device < 0) return upload(dataset_from(view));
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  detail::check_view_shape(view);
+  DataHandle handle;
+  handle.data_ = backend_->upload_device(view);
   return handle;
 }
 
@@ -210,8 +308,9 @@ Model Engine::cd_step(const Model& model,
 }
 
 bool Engine::can_enumerate(const Model& model, const LogZOptions& options) const {
-  return detail::units::is_one_hot(model.hidden_type) ||
-         std::min(model.n_visible, model.n_hidden) <= options.max_log2_states;
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  model.validate();
+  return estimate_log_z(*backend_, model, options, 1, false).allowed;
 }
 
 LogZResult Engine::log_z(const Model& model, const LogZOptions& options) {
@@ -236,18 +335,36 @@ std::vector<LogZResult> Engine::log_z(const std::vector<Model>& models,
     for (const Model& model : models) results.push_back(detail::one_hot_log_z(model));
     return results;
   }
-  const int log2_states = std::min(first.n_visible, first.n_hidden);
-  RBM_EXPECTS(options.max_log2_states <= kMaxLog2States, "LogZOptions::max_log2_states is ",
-              options.max_log2_states, "; exact log Z enumerates at most 2^", kMaxLog2States,
-              " states (2^64 would not even fit the state counter)");
-  RBM_EXPECTS(log2_states <= options.max_log2_states, "exact log Z of a ", first.n_visible, "x",
-              first.n_hidden, " model needs 2^", log2_states, " = ", std::ldexp(1.0, log2_states),
-              " states x ", std::max(first.n_visible, first.n_hidden), " units; the limit is 2^",
-              options.max_log2_states,
-              " states (raise LogZOptions::max_log2_states / --max-log2-states)");
-  std::vector<detail::EnumerationModel> reduced;
-  for (const Model& model : models) reduced.push_back(detail::enumeration_model(model));
-  return backend_->log_z(reduced, options);
+  const LogZEstimate check = estimate_log_z(*backend_, first, options, models.size(), false);
+  if (!check.allowed) throw InvalidArgument(check.refusal);
+  // Reduced in double once; a float32 backend gets each value rounded once, and every backend
+  // returns the raw sum, to which the reduction's constant is added here.
+  std::vector<detail::ReducedModel> reduced;
+  for (const Model& model : models) reduced.push_back(detail::reduce_for_enumeration(model));
+  if (backend_->log_z_precision() == detail::LogZPrecision::float64) {
+    std::vector<detail::EnumerationModel<double>> layers;
+    for (detail::ReducedModel& r : reduced) layers.push_back(std::move(r.layers));
+    results = backend_->log_z(layers, options);
+  } else {
+    std::vector<detail::EnumerationModel<float>> layers;
+    for (const detail::ReducedModel& r : reduced)
+      layers.push_back(detail::rounded_to_float(r.layers));
+    results = backend_->log_z(layers, options);
+  }
+  for (std::size_t m = 0; m < results.size(); ++m) {
+    results[m].log_z += reduced[m].log_offset;
+    results[m].enumerated_hidden = reduced[m].enumerated_hidden;
+  }
+  return results;
+}
+
+LogZEstimate Engine::log_z_estimate(const Model& model,
+                                    const LogZOptions& options,
+                                    std::size_t n_models) {
+  const std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  model.validate();
+  RBM_EXPECTS(n_models >= 1, "log_z_estimate: n_models must be >= 1");
+  return estimate_log_z(*backend_, model, options, n_models, true);
 }
 
 std::vector<double> Engine::free_energy(const Model& model, const DataHandle& data) {

@@ -19,7 +19,7 @@ Affine affine(UnitType type) {
 
 }  // namespace
 
-EnumerationModel enumeration_model(const Model& model) {
+ReducedModel reduce_for_enumeration(const Model& model) {
   const int D = model.n_visible, L = model.n_hidden;
   const Affine v = affine(model.visible_type), h = affine(model.hidden_type);
   std::vector<double> row_sums(D, 0.0), column_sums(L, 0.0);
@@ -31,25 +31,26 @@ EnumerationModel enumeration_model(const Model& model) {
       column_sums[j] += w;
       total += w;
     }
-  EnumerationModel e;
+  ReducedModel reduced;
+  EnumerationModel<double>& e = reduced.layers;
   e.n_visible = D;
   e.n_hidden = L;
   e.weights.resize(model.weights.size());
   for (std::size_t k = 0; k < e.weights.size(); ++k) e.weights[k] = v.d * h.d * model.weights[k];
   e.visible_bias.resize(D);
   e.hidden_bias.resize(L);
-  e.log_offset = v.a * h.a * total;
+  reduced.log_offset = v.a * h.a * total;
   for (int i = 0; i < D; ++i) {
     e.visible_bias[i] = v.d * (model.visible_bias[i] + h.a * row_sums[i]);
-    e.log_offset += v.a * model.visible_bias[i];
+    reduced.log_offset += v.a * model.visible_bias[i];
   }
   for (int j = 0; j < L; ++j) {
     e.hidden_bias[j] = h.d * (model.hidden_bias[j] + v.a * column_sums[j]);
-    e.log_offset += h.a * model.hidden_bias[j];
+    reduced.log_offset += h.a * model.hidden_bias[j];
   }
-  if (L <= D) return e;
+  if (L <= D) return reduced;
   // Enumerate the visible layer instead: swap the roles, transposing W.
-  EnumerationModel t;
+  EnumerationModel<double> t;
   t.n_visible = L;
   t.n_hidden = D;
   t.weights.resize(e.weights.size());
@@ -59,9 +60,22 @@ EnumerationModel enumeration_model(const Model& model) {
           e.weights[static_cast<std::size_t>(i) * L + j];
   t.visible_bias = std::move(e.hidden_bias);
   t.hidden_bias = std::move(e.visible_bias);
-  t.log_offset = e.log_offset;
-  t.enumerated_hidden = false;
-  return t;
+  reduced.layers = std::move(t);
+  reduced.enumerated_hidden = false;
+  return reduced;
+}
+
+EnumerationModel<float> rounded_to_float(const EnumerationModel<double>& layers) {
+  const auto rounded = [](const std::vector<double>& values) {
+    return std::vector<float>(values.begin(), values.end());
+  };
+  EnumerationModel<float> f;
+  f.n_visible = layers.n_visible;
+  f.n_hidden = layers.n_hidden;
+  f.weights = rounded(layers.weights);
+  f.visible_bias = rounded(layers.visible_bias);
+  f.hidden_bias = rounded(layers.hidden_bias);
+  return f;
 }
 
 LogZResult one_hot_log_z(const Model& model) {

@@ -71,6 +71,20 @@ double Schedule::at(int epoch, int epochs) const {
   return first_;
 }
 
+bool Schedule::depends_on_run_length() const {
+  switch (shape_) {
+    case Shape::linear:
+    case Shape::exponential:
+      return first_ != last_;
+    case Shape::switch_at:
+      return when_ < 1 && first_ != last_;
+    case Shape::constant:
+    case Shape::step:
+      return false;
+  }
+  return true;
+}
+
 int Schedule::at_int(int epoch, int epochs) const {
   return static_cast<int>(std::lround(at(epoch, epochs)));
 }
@@ -217,6 +231,14 @@ void validate(const TrainConfig& c) {
   range(c.cd_steps, "cd_steps", 0.5, 1e6, false);
   range(c.batch_size, "batch_size", 0.5, 2147483647.0, false);
   RBM_EXPECTS(c.n_chains >= 0, "n_chains must be >= 0, got ", c.n_chains);
+  RBM_EXPECTS(c.tempering_replicas >= 0 && c.tempering_replicas <= 1000,
+              "tempering_replicas must be in [0, 1000], got ", c.tempering_replicas);
+  RBM_EXPECTS(c.tempering_replicas == 0 || c.persistent, "parallel tempering (tempering_replicas ",
+              c.tempering_replicas,
+              ") is a persistent negative phase: it needs persistent = true (--pcd / --pt)");
+  RBM_EXPECTS(
+      std::isfinite(c.tempering_min_beta) && c.tempering_min_beta > 0 && c.tempering_min_beta < 1,
+      "tempering_min_beta must be in (0, 1), got ", c.tempering_min_beta);
   RBM_EXPECTS(
       c.learning_rate.min_over(epochs) > 0 && std::isfinite(c.learning_rate.max_over(epochs)),
       "learning_rate must be a positive number, got ", c.learning_rate.to_string());
@@ -247,10 +269,41 @@ void validate(const TrainConfig& c) {
               "visible units must be bernoulli or spin, got ", to_string(c.visible_type));
 }
 
+const char* to_string(PcdChains chains) {
+  return chains == PcdChains::hidden ? "hidden" : "visible";
+}
+
+PcdChains parse_pcd_chains(const std::string& text) {
+  if (text == "hidden") return PcdChains::hidden;
+  if (text == "visible") return PcdChains::visible;
+  RBM_THROW(InvalidArgument, "unknown PCD chain state '", text, "' (expected hidden or visible)");
+}
+
+const char* to_string(GemmMath math) {
+  switch (math) {
+    case GemmMath::fp32:
+      return "fp32";
+    case GemmMath::tf32:
+      return "tf32";
+    case GemmMath::bf16:
+      return "bf16";
+  }
+  return "unknown";
+}
+
+GemmMath parse_gemm_math(const std::string& text) {
+  if (text == "fp32") return GemmMath::fp32;
+  if (text == "tf32") return GemmMath::tf32;
+  if (text == "bf16") return GemmMath::bf16;
+  RBM_THROW(InvalidArgument, "unknown GEMM arithmetic '", text, "' (expected fp32, tf32 or bf16)");
+}
+
 std::string to_json(const TrainConfig& c) {
   const nlohmann::json j = {{"cd_steps", c.cd_steps.to_string()},
                             {"persistent", c.persistent},
                             {"n_chains", c.n_chains},
+                            {"tempering_replicas", c.tempering_replicas},
+                            {"tempering_min_beta", readable(c.tempering_min_beta)},
                             {"batch_size", c.batch_size.to_string()},
                             {"epochs", c.epochs},
                             {"optimizer", to_string(c.optimizer)},
@@ -272,7 +325,8 @@ std::string to_json(const TrainConfig& c) {
                             {"seed", c.seed},
                             {"init_weight_std", readable(c.init_weight_std)},
                             {"init_visible_bias_from_data", c.init_visible_bias_from_data},
-                            {"use_tf32", c.use_tf32},
+                            {"pcd_chains", to_string(c.pcd_chains)},
+                            {"math", to_string(c.math)},
                             {"max_abs_parameter", readable(c.max_abs_parameter)}};
   return j.dump();
 }
@@ -297,16 +351,36 @@ TrainConfig train_config_from_json(const std::string& text) {
     RBM_THROW(InvalidArgument, "train config JSON is invalid: ", e.what());
   }
   RBM_EXPECTS(j.is_object(), "train config JSON must be an object, got: ", text.substr(0, 80));
-  static const std::set<std::string> known = {
-      "cd_steps",       "persistent",       "n_chains",
-      "batch_size",     "epochs",           "optimizer",
-      "learning_rate",  "momentum",         "rmsprop_alpha",
-      "adam_beta1",     "adam_beta2",       "epsilon",
-      "weight_decay",   "l1_weight_decay",  "sparsity_target",
-      "sparsity_cost",  "sparsity_decay",   "centering",
-      "centering_rate", "visible_type",     "hidden_type",
-      "seed",           "init_weight_std",  "init_visible_bias_from_data",
-      "use_tf32",       "max_abs_parameter"};
+  static const std::set<std::string> known = {"cd_steps",
+                                              "persistent",
+                                              "n_chains",
+                                              "tempering_replicas",
+                                              "tempering_min_beta",
+                                              "batch_size",
+                                              "epochs",
+                                              "optimizer",
+                                              "learning_rate",
+                                              "momentum",
+                                              "rmsprop_alpha",
+                                              "adam_beta1",
+                                              "adam_beta2",
+                                              "epsilon",
+                                              "weight_decay",
+                                              "l1_weight_decay",
+                                              "sparsity_target",
+                                              "sparsity_cost",
+                                              "sparsity_decay",
+                                              "centering",
+                                              "centering_rate",
+                                              "visible_type",
+                                              "hidden_type",
+                                              "seed",
+                                              "init_weight_std",
+                                              "init_visible_bias_from_data",
+                                              "use_tf32",
+                                              "max_abs_parameter",
+                                              "pcd_chains",
+                                              "math"};
   for (const auto& item : j.items())
     RBM_EXPECTS(known.count(item.key()), "train config: unknown key '", item.key(), "'");
   try {
@@ -326,6 +400,8 @@ TrainConfig train_config_from_json(const std::string& text) {
     get_schedule("cd_steps", c.cd_steps);
     get("persistent", c.persistent);
     get("n_chains", c.n_chains);
+    get("tempering_replicas", c.tempering_replicas);
+    get("tempering_min_beta", c.tempering_min_beta);
     get_schedule("batch_size", c.batch_size);
     get("epochs", c.epochs);
     if (j.contains("optimizer"))
@@ -350,12 +426,38 @@ TrainConfig train_config_from_json(const std::string& text) {
     get("seed", c.seed);
     get("init_weight_std", c.init_weight_std);
     get("init_visible_bias_from_data", c.init_visible_bias_from_data);
-    get("use_tf32", c.use_tf32);
+    // Recipes written before these keys: TF32 as a flag, and chains that carried the visible
+    // sample (which is what such a file's run did).
+    bool use_tf32 = false;
+    get("use_tf32", use_tf32);
+    if (use_tf32) c.math = GemmMath::tf32;
+    if (j.contains("math")) c.math = parse_gemm_math(j.at("math").get<std::string>());
+    c.pcd_chains = j.contains("pcd_chains")
+                       ? parse_pcd_chains(j.at("pcd_chains").get<std::string>())
+                       : PcdChains::visible;
     get("max_abs_parameter", c.max_abs_parameter);
   } catch (const nlohmann::json::exception& e) {
     RBM_THROW(InvalidArgument, "train config JSON has a value of the wrong type: ", e.what());
   }
   return c;
+}
+
+void set_total_epochs(TrainingCheckpoint& checkpoint, int epochs) {
+  RBM_EXPECTS(epochs >= checkpoint.epochs_done, "the run has done ", checkpoint.epochs_done,
+              " epochs already; it cannot be resumed to ", epochs, " epochs in all");
+  for (TrainConfig& config : checkpoint.configs) {
+    const std::pair<const char*, const Schedule*> schedules[] = {
+        {"cd_steps", &config.cd_steps},
+        {"batch_size", &config.batch_size},
+        {"learning_rate", &config.learning_rate},
+        {"momentum", &config.momentum}};
+    for (const auto& [key, schedule] : schedules)
+      RBM_EXPECTS(config.epochs == epochs || !schedule->depends_on_run_length(), "the run's ", key,
+                  " schedule '", schedule->to_string(), "' is spread over its ", config.epochs,
+                  " epochs; resuming it to ", epochs,
+                  " epochs would change the epochs already done (train a new run instead)");
+  }
+  for (TrainConfig& config : checkpoint.configs) config.epochs = epochs;
 }
 
 Model init_model(const Dataset& data, int n_hidden, const TrainConfig& config) {

@@ -24,20 +24,29 @@ int max_cd_steps(const TrainConfig& c) {
   return static_cast<int>(std::lround(c.cd_steps.max_over(std::max(c.epochs, 1))));
 }
 
+/// Hidden chains: PCD whose chains carry H (tempering's carry visible states).
+bool hidden_chains(const TrainConfig& config) {
+  return config.pcd_chains == PcdChains::hidden && config.tempering_replicas == 0;
+}
+
 /// What must agree for models to train together (the fields of TrainSetup and the schedules
 /// that shape the buffers: batch size and CD steps).
 struct GroupKey {
   UnitType visible_type, hidden_type;
   bool persistent;
+  PcdChains pcd_chains;
   int chains;
+  int levels;
+  float min_beta;
   Optimizer optimizer;
-  bool centering, sparsity, tf32;
+  bool centering, sparsity;
+  GemmMath math;
   int epochs;
   std::string batch_size, cd_steps;
 
   auto tied() const {
-    return std::tie(visible_type, hidden_type, persistent, chains, optimizer, centering, sparsity,
-                    tf32, epochs, batch_size, cd_steps);
+    return std::tie(visible_type, hidden_type, persistent, pcd_chains, chains, levels, min_beta,
+                    optimizer, centering, sparsity, math, epochs, batch_size, cd_steps);
   }
   bool operator<(const GroupKey& o) const { return tied() < o.tied(); }
 };
@@ -46,11 +55,14 @@ GroupKey group_key(const Model& model, const TrainConfig& c) {
   return {model.visible_type,
           model.hidden_type,
           c.persistent,
+          c.persistent && c.tempering_replicas == 0 ? c.pcd_chains : PcdChains::hidden,
           c.persistent ? chain_rows(c) : 0,
+          c.tempering_replicas,
+          c.tempering_replicas > 1 ? c.tempering_min_beta : 0.0f,
           c.optimizer,
           c.centering,
           c.sparsity_cost > 0,
-          c.use_tf32,
+          c.math,
           c.epochs,
           c.batch_size.to_string(),
           c.cd_steps.to_string()};
@@ -125,13 +137,19 @@ class Run {
     s.visible_type = first.visible_type;
     s.hidden_type = first.hidden_type;
     s.persistent = c.persistent;
+    s.pcd_chains = hidden_chains(c) ? PcdChains::hidden : PcdChains::visible;
     s.chain_rows = c.persistent ? chain_rows(c) : 0;
+    if (c.tempering_replicas > 0) {
+      const std::vector<double> betas =
+          tempering_betas({c.tempering_replicas, c.tempering_min_beta, {}, {}});
+      s.tempering_ladder.assign(betas.begin(), betas.end());
+    }
     s.max_batch_size = max_batch_size(c);
     s.max_cd_steps = max_cd_steps(c);
     s.optimizer = c.optimizer;
     s.centering = c.centering;
     s.sparsity = c.sparsity_cost > 0;
-    s.tf32 = c.use_tf32;
+    s.math = c.math;
     TrainingSnapshot initial;
     for (std::size_t m : members) {
       s.seeds.push_back(start_.configs[m].seed);
@@ -208,7 +226,11 @@ class Run {
                    " parameters that are non-finite or beyond ±", c.max_abs_parameter,
                    " after epoch ", epoch + 1, " (reconstruction error ", error, ", ",
                    to_string(c.optimizer), ", learning rate ", c.learning_rate.to_string(),
-                   c.persistent ? concat(", PCD with ", chain_rows(c), " chains") : "",
+                   c.persistent ? concat(", PCD with ", chain_rows(c), " chains",
+                                         tempering_levels(c) > 1
+                                             ? concat(" of ", tempering_levels(c), " levels")
+                                             : "")
+                                : "",
                    "); lower the learning rate or use a decaying schedule",
                    c.persistent ? ", or more chains" : ""),
             static_cast<int>(m), epoch + 1, std::move(last_good));
@@ -283,8 +305,41 @@ StepHyper hyper_at(const TrainConfig& c, int epoch) {
   return h;
 }
 
+int tempering_levels(const TrainConfig& config) {
+  return std::max(1, config.tempering_replicas);
+}
+
 int chain_rows(const TrainConfig& config) {
   return config.n_chains > 0 ? config.n_chains : max_batch_size(config);
+}
+
+std::size_t chain_width(const Model& model, const TrainConfig& config) {
+  return hidden_chains(config) ? model.n_hidden : model.n_visible;
+}
+
+std::vector<float> initial_chains(const Model& model, const TrainConfig& config) {
+  // Visible chains: sample_v(b); hidden chains: sample_h(c); uniform e = r·width + unit of the
+  // init stream's substream 1.
+  const bool hidden = hidden_chains(config);
+  const UnitType type = hidden ? model.hidden_type : model.visible_type;
+  const std::vector<float>& bias = hidden ? model.hidden_bias : model.visible_bias;
+  const std::size_t width = chain_width(model, config);
+  std::vector<float> chains(static_cast<std::size_t>(chain_rows(config)) *
+                            tempering_levels(config) * width);
+  auto uniform = [&](std::size_t e) {
+    return random_uniform(config.seed, RandomStream::init, 1, e);
+  };
+  if (units::is_one_hot(type)) {  // a one-hot row draws with the first uniform of its slot
+    for (std::size_t at = 0; at < chains.size(); at += width) {
+      std::vector<float> fields(width, 0.0f);
+      units::one_hot_row(fields.data(), bias.data(), static_cast<int>(width),
+                         type == UnitType::potts_off, uniform(at), chains.data() + at);
+    }
+    return chains;
+  }
+  for (std::size_t e = 0; e < chains.size(); ++e)
+    chains[e] = units::sample(type, units::on_probability(type, bias[e % width]), uniform(e));
+  return chains;
 }
 
 TrainingCheckpoint initial_checkpoint(const std::vector<Model>& models,
@@ -299,14 +354,7 @@ TrainingCheckpoint initial_checkpoint(const std::vector<Model>& models,
     const std::size_t D = model.n_visible, L = model.n_hidden;
     TrainingCheckpoint::ModelState s;
     s.optimizer.assign(optimizer_slots(c.optimizer) * (D * L + D + L), 0.0f);
-    if (c.persistent) {  // chains = sample_v(b) with uniforms from the init stream, substream 1
-      s.chains.resize(static_cast<std::size_t>(chain_rows(c)) * D);
-      for (std::size_t e = 0; e < s.chains.size(); ++e) {
-        const float p = units::on_probability(model.visible_type, model.visible_bias[e % D]);
-        s.chains[e] =
-            units::sample(model.visible_type, p, random_uniform(c.seed, RandomStream::init, 1, e));
-      }
-    }
+    if (c.persistent) s.chains = initial_chains(model, c);
     if (c.sparsity_cost > 0) s.sparsity.assign(L, 0.0f);
     if (c.centering) {
       s.visible_offsets.resize(D);
@@ -339,7 +387,12 @@ void validate(const TrainingCheckpoint& c) {
     };
     expect_size(s.optimizer, optimizer_slots(config.optimizer) * (D * L + D + L),
                 "optimizer state");
-    expect_size(s.chains, config.persistent ? chain_rows(config) * D : 0, "PCD chains");
+    expect_size(s.chains,
+                config.persistent
+                    ? std::size_t(chain_rows(config)) * tempering_levels(config) *
+                          chain_width(model, config)
+                    : 0,
+                "PCD chains");
     expect_size(s.sparsity, config.sparsity_cost > 0 ? L : 0, "sparsity estimate");
     expect_size(s.visible_offsets, config.centering ? D : 0, "visible offsets");
     expect_size(s.hidden_offsets, config.centering ? L : 0, "hidden offsets");

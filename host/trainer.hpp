@@ -11,6 +11,13 @@ namespace rbm::detail {
 
 /// PCD chains of a config: n_chains, or the largest batch of the run.
 int chain_rows(const TrainConfig& config);
+/// Levels of each PCD chain's tempering ladder: tempering_replicas, at least 1.
+int tempering_levels(const TrainConfig& config);
+/// Units per PCD chain: L for hidden chains, D for visible ones (and tempering's).
+std::size_t chain_width(const Model& model, const TrainConfig& config);
+/// A run's starting chains [chain_rows · tempering_levels][chain_width] (contract: initial
+/// state).
+std::vector<float> initial_chains(const Model& model, const TrainConfig& config);
 
 /// The config's hyper-parameters with its schedules evaluated at `epoch` (0-based).
 StepHyper hyper_at(const TrainConfig& config, int epoch);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds rbm and runs the whole test suite (ctest). Installs the Debian packages it needs.
-# GPU tests skip themselves on machines without a CUDA device.
+# Builds rbm and runs the whole test suite (ctest), then builds the Python package with
+# `pip install .` and runs its pytest suite (tests/run_python_tests.sh). Installs the Debian
+# packages it needs. GPU tests skip themselves on machines without a CUDA device.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$here/examples/ensure_deps.sh"
@@ -21,3 +22,4 @@ if ! ctest --output-on-failure -j "$(nproc)"; then
   ctest --rerun-failed --output-on-failure || true
   exit 1
 fi
+bash "$here/tests/run_python_tests.sh"

@@ -41,9 +41,10 @@ TEST_F(CliTest, TrainEvalLogzOnBarsAndStripes) {
   const CliRun eval = run_cli("eval --model " + model + " --data bas:3 --backend cpu --json");
   ASSERT_EQ(eval.status, 0) << eval.output;
   const auto record = last_json(eval.output);
-  for (const char* key :
-       {"log_z", "log_likelihood", "reconstruction_error", "seconds", "pairs_per_s"})
+  for (const char* key : {"log_z", "log_likelihood", "reconstruction_error", "seconds", "method",
+                          "states", "pairs_per_s"})
     EXPECT_TRUE(record.contains(key)) << key << " missing in " << record.dump();
+  EXPECT_EQ(record["method"], "exact");
   // The CLI's numbers are the library's numbers.
   rbm::Engine engine(rbm::BackendKind::cpu);
   const rbm::Model loaded = rbm::load_model(model);
@@ -60,6 +61,7 @@ TEST_F(CliTest, TrainEvalLogzOnBarsAndStripes) {
   ASSERT_EQ(logz.status, 0) << logz.output;
   EXPECT_DOUBLE_EQ(last_json(logz.output)["log_z"].get<double>(), log_z);
   EXPECT_EQ(last_json(logz.output)["log2_states"].get<int>(), 8);
+  EXPECT_TRUE(last_json(logz.output).contains("pairs_per_s")) << logz.output;
 }
 
 TEST_F(CliTest, SeedSweepSavesAllModels) {
@@ -188,11 +190,89 @@ TEST_F(CliTest, InterruptWritesACheckpointThatResumesExactly) {
   EXPECT_EQ(a.hidden_bias, b.hidden_bias);
 }
 
-TEST_F(CliTest, LogzRefusesHugeEnumerationWithTheSize) {
+TEST_F(CliTest, LogzRefusesHugeEnumerationWithTheSizeTheEstimateAndTheOptions) {
   rbm::save_model(path("big.safetensors"), rbm::Model::zeros(100, 60));
-  const CliRun r = run_cli("logz --model " + path("big.safetensors") + " --backend cpu");
+  CliRun r = run_cli("logz --model " + path("big.safetensors") + " --backend cpu --method exact");
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.output.find("2^60"), std::string::npos) << r.output;
+  for (const char* part : {"2^60", "pairs/s", "--max-seconds", "--max-log2-states 60"})
+    EXPECT_NE(r.output.find(part), std::string::npos) << part << "\n" << r.output;
+  r = run_cli("logz --model " + path("big.safetensors") +
+              " --backend cpu --method exact --max-log2-states 50");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("the limit is 2^50"), std::string::npos) << r.output;
+}
+
+// Ctrl-C during a long exact log Z stops the enumeration at its next chunk and exits with 130.
+TEST_F(CliTest, InterruptStopsExactLogZPromptly) {
+  rbm::save_model(path("long.safetensors"), rbm::Model::zeros(784, 40));  // hours on a CPU
+  const std::string err = path("logz.err");
+  // Wait for the first progress line (the enumeration is running), then send SIGINT and time
+  // the exit.
+  const CliRun r =
+      run_cli("--version >/dev/null; (" + std::string(RBM_CLI_PATH) + " logz --model " +
+              path("long.safetensors") + " --backend cpu --method exact --max-log2-states 40 2> " +
+              err + " & pid=$!; for i in $(seq 600); do grep -q 'log Z' " + err +
+              " && break; sleep 0.1; done; start=$(date +%s%N); kill -INT $pid; "
+              "wait $pid; status=$?; echo status=$status "
+              "ms=$(( ($(date +%s%N) - start) / 1000000 )); cat " +
+              err + ") 2>&1; true #");
+  ASSERT_NE(r.output.find("status=130"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("interrupted: exact log Z cancelled"), std::string::npos) << r.output;
+  const auto ms = r.output.find("ms=");
+  ASSERT_NE(ms, std::string::npos) << r.output;
+  // Prompt: a round of chunks takes ~0.1 s on two cores; 5 s leaves room for a loaded machine.
+  EXPECT_LT(std::stol(r.output.substr(ms + 3)), 5000) << r.output;
+}
+
+TEST_F(CliTest, VersionPrintsTheVersion) {
+  const CliRun r = run_cli("--version");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(std::string("rbm ") + rbm::version()), std::string::npos) << r.output;
+}
+
+// --resume F --epochs N: N is the new total when no schedule depends on the run's length, and
+// the result equals an uninterrupted run of N epochs; otherwise (and for any other recipe
+// option) the command is refused by name.
+TEST_F(CliTest, ResumeHonoursEpochsAsTheNewTotal) {
+  const std::string recipe =
+      "train --data bas:3 --hidden 6 --pcd 1 --batch 7 --optimizer adam --lr 0.01 --seed 4 "
+      "--quiet --backend cpu ";
+  const std::string short_run = path("short.safetensors");
+  CliRun r = run_cli(recipe + "--epochs 3 --checkpoint-every 3 --out " + short_run);
+  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_TRUE(std::filesystem::exists(short_run + ".checkpoint"));
+  r = run_cli("train --resume " + short_run + ".checkpoint --epochs 8 --quiet --backend cpu " +
+              "--out " + path("resumed.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli(recipe + "--epochs 8 --out " + path("straight.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const rbm::Model a = rbm::load_model(path("resumed.safetensors")),
+                   b = rbm::load_model(path("straight.safetensors"));
+  EXPECT_EQ(a.weights, b.weights);
+  EXPECT_EQ(a.visible_bias, b.visible_bias);
+  EXPECT_EQ(a.hidden_bias, b.hidden_bias);
+  EXPECT_EQ(nlohmann::json::parse(a.provenance)["config"]["epochs"], 8);
+
+  r = run_cli("train --resume " + short_run + ".checkpoint --epochs 2 --backend cpu --out " +
+              path("x.safetensors"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("done 3 epochs"), std::string::npos) << r.output;
+  r = run_cli("train --resume " + short_run + ".checkpoint --lr 0.5 --backend cpu --out " +
+              path("x.safetensors"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("'learning_rate' cannot change"), std::string::npos) << r.output;
+
+  const std::string stretched = path("stretched.safetensors");
+  r = run_cli(
+      "train --data bas:3 --hidden 6 --batch 7 --lr 0.05 --momentum switch:0.5:0.9:0.5 --quiet "
+      "--backend cpu --epochs 4 --checkpoint-every 2 --out " +
+      stretched);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli("train --resume " + stretched + ".checkpoint --epochs 8 --backend cpu --out " +
+              path("x.safetensors"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("momentum schedule 'switch:0.5:0.9:0.5'"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(path("x.safetensors")));
 }
 
 // Huge but finite parameters (a model written by another tool) print in a readable exponent

@@ -385,16 +385,27 @@ double max_difference(const Model& a, const Model& b) {
   return worst;
 }
 
-/// GPU and CPU training of `hidden` units on `data` from `base`, CD and PCD, three seeds each:
-/// at least two runs of each must follow the CPU trajectory (see kTrajectoryTol).
+/// The negative phases the agreement tests run: CD, and PCD with either chain state.
+struct NegativePhase {
+  const char* name;
+  bool persistent;
+  PcdChains chains;
+};
+constexpr NegativePhase kNegativePhases[] = {{"CD", false, PcdChains::hidden},
+                                             {"PCD, hidden chains", true, PcdChains::hidden},
+                                             {"PCD, visible chains", true, PcdChains::visible}};
+
+/// GPU and CPU training of `hidden` units on `data` from `base`, CD and both PCDs, three seeds
+/// each: at least two runs of each must follow the CPU trajectory (see kTrajectoryTol).
 void expect_cpu_trajectory(const Dataset& data, int hidden, const TrainConfig& base) {
-  for (const bool persistent : {false, true}) {
+  for (const NegativePhase& phase : kNegativePhases) {
     int agreeing = 0;
     std::ostringstream report;
     for (std::uint64_t seed = 1; seed <= 3; ++seed) {
       TrainConfig config = base;
       config.seed = seed;
-      config.persistent = persistent;
+      config.persistent = phase.persistent;
+      config.pcd_chains = phase.chains;
       const Model model = init_model(data, hidden, config);
       Engine cpu(BackendKind::cpu), gpu(BackendKind::cuda);
       std::vector<double> cpu_errors, gpu_errors;
@@ -414,7 +425,7 @@ void expect_cpu_trajectory(const Dataset& data, int hidden, const TrainConfig& b
           EXPECT_NEAR(gpu_errors[e], cpu_errors[e], kTrajectoryTol) << "epoch " << e + 1;
       }
     }
-    EXPECT_GE(agreeing, 2) << (persistent ? "PCD" : "CD") << report.str();
+    EXPECT_GE(agreeing, 2) << phase.name << report.str();
   }
 }
 
@@ -427,13 +438,14 @@ TEST_F(CudaBackend, ManyModelsFollowTheirSingleRuns) {
   const Dataset data = random_dataset(36, 95, 81);  // 95: the last 5 rows are dropped
   Engine gpu(BackendKind::cuda);
   const DataHandle handle = gpu.upload(data);
-  for (const bool persistent : {false, true}) {
+  for (const NegativePhase& phase : kNegativePhases) {
     std::vector<Model> models;
     std::vector<TrainConfig> configs;
     for (int m = 0; m < 4; ++m) {
       TrainConfig config = small_config(100 + m);
-      config.persistent = persistent;
-      config.n_chains = persistent ? 7 : 0;
+      config.persistent = phase.persistent;
+      config.pcd_chains = phase.chains;
+      config.n_chains = phase.persistent ? 7 : 0;
       config.cd_steps = 2;
       config.learning_rate = 0.02f * (m + 1);
       config.momentum = 0.2f * m;
@@ -452,7 +464,7 @@ TEST_F(CudaBackend, ManyModelsFollowTheirSingleRuns) {
       report << " model " << m << ": max |Δθ| = " << diff;
       agreeing += diff <= kTrajectoryTol;
     }
-    EXPECT_GE(agreeing, 3) << (persistent ? "PCD" : "CD") << report.str();
+    EXPECT_GE(agreeing, 3) << phase.name << report.str();
   }
 }
 
@@ -486,13 +498,35 @@ TEST_F(CudaBackend, Tf32TrainingLearnsLikeFp32) {
   const DataHandle handle = gpu.upload(data);
   const double before = gpu.reconstruction_error(model, handle);
   const double fp32 = gpu.reconstruction_error(gpu.train(model, config, handle), handle);
-  config.use_tf32 = true;
+  config.math = GemmMath::tf32;
   const double tf32 = gpu.reconstruction_error(gpu.train(model, config, handle), handle);
   EXPECT_LT(fp32, 0.5 * before);
   // TF32 rounds the GEMM inputs to 10 mantissa bits, so samples flip and runs diverge in detail;
   // learning must still progress comparably.
   EXPECT_LT(tf32, 0.5 * before);
   EXPECT_NEAR(tf32, fp32, 0.25 * before);
+}
+
+// bf16 GEMM operands (8 mantissa bits) with float32 accumulation and float32 updates: like TF32,
+// samples flip and runs differ in detail, and learning must still progress comparably.
+TEST_F(CudaBackend, Bf16TrainingLearnsLikeFp32) {
+  const Dataset data = make_bars_and_stripes(4);
+  TrainConfig config = small_config(5);
+  config.epochs = 300;
+  config.batch_size = 5;
+  config.learning_rate = 0.1f;
+  const Model model = init_model(data, 8, config);
+  Engine gpu(BackendKind::cuda);
+  const DataHandle handle = gpu.upload(data);
+  const double before = gpu.reconstruction_error(model, handle);
+  const double fp32 = gpu.reconstruction_error(gpu.train(model, config, handle), handle);
+  for (const bool persistent : {false, true}) {
+    config.persistent = persistent;
+    config.math = GemmMath::bf16;
+    const double bf16 = gpu.reconstruction_error(gpu.train(model, config, handle), handle);
+    EXPECT_LT(bf16, 0.5 * before) << (persistent ? "PCD" : "CD");
+    if (!persistent) EXPECT_NEAR(bf16, fp32, 0.25 * before);
+  }
 }
 
 // ---- sampling --------------------------------------------------------------------------------

@@ -332,6 +332,64 @@ TEST(ExactLogZOptions, RaisingTheLimitPastTheEnumerationBoundIsRefused) {
   EXPECT_TRUE(throws_with<InvalidArgument>([&] { engine.log_z(model, options); }, "100"));
 }
 
+// Without a limit given, the limit is a time budget estimated from the backend's rate; the
+// refusal names the estimate, the rate and both options that raise the limit.
+TEST(ExactLogZOptions, TheDefaultTimeBudgetRefusesWithTheEstimate) {
+  Engine engine(BackendKind::cpu);
+  const Model model = Model::zeros(784, 48);  // ~2e17 pairs: years on any CPU
+  for (const char* part :
+       {"2^48", "pairs/s", "calibrated", "max_seconds", "--max-seconds", "--max-log2-states 48"})
+    EXPECT_TRUE(throws_with<InvalidArgument>([&] { engine.log_z(model); }, part)) << part;
+  const LogZEstimate estimate = engine.log_z_estimate(model);
+  EXPECT_FALSE(estimate.allowed);
+  EXPECT_NE(estimate.refusal.find("2^48"), std::string::npos) << estimate.refusal;
+  EXPECT_GT(estimate.seconds, kDefaultLogZSeconds);
+}
+
+TEST(ExactLogZOptions, TheEstimateIsPairsOverTheBackendsRate) {
+  Engine engine(BackendKind::cpu);
+  const Model model = Model::zeros(784, 20);
+  const LogZEstimate one = engine.log_z_estimate(model);
+  const LogZEstimate three = engine.log_z_estimate(model, {}, 3);
+  EXPECT_EQ(one.states, std::ldexp(1.0, 20));
+  EXPECT_EQ(one.log2_states, 20);
+  EXPECT_EQ(one.pairs, std::ldexp(784.0, 20));
+  EXPECT_EQ(three.pairs, 3 * one.pairs);
+  EXPECT_GT(one.pairs_per_second, 0);
+  EXPECT_FALSE(one.rate_source.empty());
+  EXPECT_DOUBLE_EQ(one.seconds, one.pairs / one.pairs_per_second);
+  EXPECT_TRUE(one.allowed) << one.refusal;
+  // A one-hot layer has L states and is always affordable.
+  Model potts = Model::zeros(784, 500);
+  potts.hidden_type = UnitType::potts_off;
+  const LogZEstimate summed = engine.log_z_estimate(potts);
+  EXPECT_EQ(summed.states, 501);
+  EXPECT_TRUE(summed.allowed);
+}
+
+TEST(ExactLogZOptions, MaxSecondsIsHonouredAndAStateLimitAloneReplacesIt) {
+  Engine engine(BackendKind::cpu);
+  const Model model = make_random_model(40, 18, 0.1, 23);
+  LogZOptions tight;
+  tight.max_seconds = 1e-9;  // 2^18·40 pairs take far longer than a nanosecond
+  EXPECT_TRUE(throws_with<InvalidArgument>([&] { engine.log_z(model, tight); }, "--max-seconds"));
+  LogZOptions generous;
+  generous.max_seconds = 60;
+  EXPECT_EQ(engine.log_z(model, generous).log_z, engine.log_z(model).log_z);
+  // A state limit given alone: no time budget (the default one would refuse 784x40).
+  const Model large = Model::zeros(784, 40);
+  EXPECT_FALSE(engine.log_z_estimate(large).allowed);
+  LogZOptions states;
+  states.max_log2_states = 40;
+  EXPECT_TRUE(engine.log_z_estimate(large, states).allowed);
+  // Both given: both apply.
+  states.max_seconds = 60;
+  EXPECT_FALSE(engine.log_z_estimate(large, states).allowed);
+  LogZOptions nonsense;
+  nonsense.max_seconds = 0;
+  EXPECT_THROW(engine.log_z(model, nonsense), InvalidArgument);
+}
+
 TEST(ExactLogZOptions, ProgressReportsAndCancels) {
   Engine engine(BackendKind::cpu);
   // 2^18 hidden states × 40 visible units: long enough to report progress, < 1 s.

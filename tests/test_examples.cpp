@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "rbm/pictures.hpp"
@@ -26,11 +27,13 @@ struct ExampleRun {
   std::string output;
 };
 
-ExampleRun run_example(const std::string& script, const fs::path& out) {
-  const std::string command = "RBM='" + std::string(RBM_CLI_PATH) + "' RBM_EXAMPLE_OUT='" +
-                              out.string() + "' RBM_DATA_DIR='" + RBM_TEST_DATA_DIR +
-                              "' RBM_BACKEND=cpu bash '" + RBM_SOURCE_DIR + "/examples/" + script +
-                              "' --quick 2>&1";
+/// Runs an example with the tool built here; without `plots`, the tool behaves as a build without
+/// PLplot (RBM_PLOTS=off, see rbm::plots_available).
+ExampleRun run_example(const std::string& script, const fs::path& out, bool plots) {
+  const std::string command = std::string(plots ? "" : "RBM_PLOTS=off ") + "RBM='" + RBM_CLI_PATH +
+                              "' RBM_EXAMPLE_OUT='" + out.string() + "' RBM_DATA_DIR='" +
+                              RBM_TEST_DATA_DIR + "' RBM_BACKEND=cpu bash '" + RBM_SOURCE_DIR +
+                              "/examples/" + script + "' --quick 2>&1";
   ExampleRun run;
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
   std::array<char, 4096> buffer{};
@@ -74,61 +77,75 @@ ExampleRun run_example(const std::string& script, const fs::path& out) {
 
 struct Example {
   const char* script;
-  std::vector<std::string> pictures;  ///< need PLplot when plot = true
-  std::vector<std::string> plots;
-  std::vector<std::string> numbers;
+  std::vector<std::string> pictures;  ///< image grids: in every build
+  std::vector<std::string> plots;     ///< need PLplot
+  std::vector<std::string> numbers;   ///< JSON lines: in every build
 };
 
 void PrintTo(const Example& e, std::ostream* out) {
   *out << e.script;
 }
 
-class Examples : public ::testing::TestWithParam<Example> {};
+/// Each example twice: with plots, and as a build without PLplot would run it (an optional
+/// dependency must not break an example: the numbers are written and the plots skipped).
+class Examples : public ::testing::TestWithParam<std::tuple<Example, bool>> {};
 
 TEST_P(Examples, RunQuicklyAndWriteWellFormedOutputs) {
-  const Example& e = GetParam();
+  const auto& [e, plots] = GetParam();
+  if (plots && !rbm::plots_available()) GTEST_SKIP() << "this build of rbm has no plots";
+  if (plots && e.plots.empty()) GTEST_SKIP() << "no plots: the run without them covers it";
   const rbm::test::TempDir temp("rbm_example");
   const fs::path out = temp / "out";
-  const ExampleRun run = run_example(e.script, out);
+  const ExampleRun run = run_example(e.script, out, plots);
   ASSERT_EQ(run.status, 0) << run.output;
   if (run.output.find("skipping:") != std::string::npos) GTEST_SKIP() << run.output;
   for (const std::string& name : e.pictures) EXPECT_TRUE(is_picture(out / name)) << run.output;
   for (const std::string& name : e.numbers) EXPECT_TRUE(is_json_lines(out / name)) << run.output;
-  if (rbm::plots_available())
-    for (const std::string& name : e.plots) EXPECT_TRUE(is_picture(out / name)) << run.output;
+  for (const std::string& name : e.plots) {
+    if (plots)
+      EXPECT_TRUE(is_picture(out / name)) << run.output;
+    else
+      EXPECT_FALSE(fs::exists(out / name)) << name << "\n" << run.output;
+  }
+  if (!plots && !e.plots.empty()) EXPECT_NE(run.output.find("wrote the numbers only"), std::string::npos) << run.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     AllExamples,
     Examples,
-    ::testing::Values(
-        Example{"bars_and_stripes.sh",
-                {},
-                {"curves.png", "curves_pcd.png", "cd1.loglik.png"},
-                {"cd1.metrics.jsonl", "pcd1.metrics.jsonl", "pcd1_adam.metrics.jsonl"}},
-        Example{"seed000_digits.sh",
-                {"reconstructions.png", "filters.png", "denoise.png", "samples.png"},
-                {"model.recon.png", "denoise.plot.png"},
-                {"model.metrics.jsonl", "denoise.jsonl", "filters.jsonl", "samples.jsonl"}},
-        Example{"seed002_mnist789.sh",
+    ::testing::Combine(
+        ::testing::Values(
+            Example{"bars_and_stripes.sh",
+                    {},
+                    {"curves.png", "curves_pcd.png", "cd1.loglik.png"},
+                    {"cd1.metrics.jsonl", "pcd1.metrics.jsonl", "pcd1_adam.metrics.jsonl",
+                     "curves.jsonl", "curves_pcd.jsonl"}},
+            Example{"seed000_digits.sh",
+                    {"reconstructions.png", "filters.png", "denoise.png", "samples.png"},
+                    {"model.recon.png", "denoise.plot.png"},
+                    {"model.metrics.jsonl", "denoise.jsonl", "filters.jsonl", "samples.jsonl"}},
+            Example{
+                "seed002_mnist789.sh",
                 {"samples_l8_beta1.png", "samples_l8_beta20.png", "samples_l55_potts_beta20.png"},
                 {"loglik_vs_hidden.png", "hidden_stats_l5.png", "hidden_stats_l5.states.png"},
                 {"loglik_vs_hidden.jsonl", "unit_types.jsonl", "hidden_stats_l5.jsonl"}},
-        Example{"boltzmann_vs_rbm.sh",
-                {},
-                {"loglik_vs_epoch.png", "loglik_vs_seconds.png"},
-                {"bm.metrics.jsonl", "rbm.metrics.jsonl", "summary.jsonl"}},
-        Example{"dbn_bars_and_stripes.sh",
-                {"samples_dbn.png", "samples_rbm.png"},
-                {},
-                {"bound.jsonl", "sampled.jsonl", "summary.jsonl", "samples_dbn.jsonl"}},
-        Example{"dbn_mnist789.sh",
-                {"samples_dbn.png", "samples_rbm.png"},
-                {},
-                {"samples_dbn.jsonl", "samples_rbm.jsonl"}}),
-    [](const ::testing::TestParamInfo<Example>& info) {
-      std::string name = info.param.script;
-      return name.substr(0, name.find('.'));
+            Example{"boltzmann_vs_rbm.sh",
+                    {},
+                    {"loglik_vs_epoch.png", "loglik_vs_seconds.png"},
+                    {"bm.metrics.jsonl", "rbm.metrics.jsonl", "summary.jsonl",
+                     "loglik_vs_epoch.jsonl"}},
+            Example{"dbn_bars_and_stripes.sh",
+                    {"samples_dbn.png", "samples_rbm.png"},
+                    {},
+                    {"bound.jsonl", "sampled.jsonl", "summary.jsonl", "samples_dbn.jsonl"}},
+            Example{"dbn_mnist789.sh",
+                    {"samples_dbn.png", "samples_rbm.png"},
+                    {},
+                    {"samples_dbn.jsonl", "samples_rbm.jsonl"}}),
+        ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<Example, bool>>& info) {
+      const std::string script = std::get<0>(info.param).script;
+      return script.substr(0, script.find('.')) + (std::get<1>(info.param) ? "" : "_without_plots");
     });
 
 }  // namespace

@@ -386,6 +386,8 @@ TrainConfig unusual_config() {
   c.cd_steps = Schedule::step(1, 2, 3);
   c.persistent = true;
   c.n_chains = 7;
+  c.tempering_replicas = 5;
+  c.tempering_min_beta = 0.25f;
   c.batch_size = Schedule::linear(4, 12);
   c.epochs = 17;
   c.optimizer = Optimizer::adam;
@@ -407,12 +409,13 @@ TrainConfig unusual_config() {
   c.seed = 0xFEDCBA9876543210ull;  // above 2^63
   c.init_weight_std = 0.02f;
   c.init_visible_bias_from_data = false;
-  c.use_tf32 = true;
+  c.math = GemmMath::bf16;
+  c.pcd_chains = PcdChains::visible;  // not the default
   c.max_abs_parameter = 500.0f;
   return c;
 }
 
-/// Field-by-field comparison of every TrainConfig field (26 of them; the JSON key count below
+/// Field-by-field comparison of every TrainConfig field (29 of them; the JSON key count below
 /// notices a new field this list lacks). Returns the names of the fields that differ.
 std::vector<std::string> differing_fields(const TrainConfig& a, const TrainConfig& b) {
   std::vector<std::string> out;
@@ -421,6 +424,8 @@ std::vector<std::string> differing_fields(const TrainConfig& a, const TrainConfi
   RBM_COMPARE(cd_steps);
   RBM_COMPARE(persistent);
   RBM_COMPARE(n_chains);
+  RBM_COMPARE(tempering_replicas);
+  RBM_COMPARE(tempering_min_beta);
   RBM_COMPARE(batch_size);
   RBM_COMPARE(epochs);
   RBM_COMPARE(optimizer);
@@ -442,12 +447,13 @@ std::vector<std::string> differing_fields(const TrainConfig& a, const TrainConfi
   RBM_COMPARE(seed);
   RBM_COMPARE(init_weight_std);
   RBM_COMPARE(init_visible_bias_from_data);
-  RBM_COMPARE(use_tf32);
+  RBM_COMPARE(math);
+  RBM_COMPARE(pcd_chains);
   RBM_COMPARE(max_abs_parameter);
 #undef RBM_COMPARE
   return out;
 }
-constexpr std::size_t kTrainConfigFields = 26;
+constexpr std::size_t kTrainConfigFields = 29;
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -483,6 +489,9 @@ TEST(TrainConfigJson, RoundTripKeepsEveryField) {
   }
 }
 
+// Missing keys keep their defaults, except two that older recipes wrote differently: a recipe
+// without "pcd_chains" predates hidden chains (its run carried visible ones), and "use_tf32"
+// still reads as math = tf32.
 TEST(TrainConfigJson, MissingKeysKeepTheirDefaults) {
   const TrainConfig c =
       train_config_from_json(R"({"epochs": 3, "learning_rate": "linear:0.2:0.1"})");
@@ -491,7 +500,11 @@ TEST(TrainConfigJson, MissingKeysKeepTheirDefaults) {
   TrainConfig want;
   want.epochs = 3;
   want.learning_rate = Schedule::linear(0.2, 0.1);
+  want.pcd_chains = PcdChains::visible;
   EXPECT_TRUE(differing_fields(c, want).empty()) << joined(differing_fields(c, want));
+  EXPECT_EQ(train_config_from_json(R"({"use_tf32": true})").math, GemmMath::tf32);
+  EXPECT_EQ(train_config_from_json(R"({"pcd_chains": "hidden"})").pcd_chains, PcdChains::hidden);
+  EXPECT_THROW(train_config_from_json(R"({"math": "fp8"})"), InvalidArgument);
 }
 
 TEST(TrainConfigJson, UnknownKeyIsAnErrorNamingTheKey) {

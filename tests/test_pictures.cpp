@@ -10,8 +10,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -519,13 +521,35 @@ TEST_F(PlotInputs, BadBarChartAndHeatmapInputsAreInvalidArguments) {
   EXPECT_TRUE(files().empty());
 }
 
-TEST_F(PlotInputs, WithoutPlotsValidCallsAreNotBuilt) {
-  if (rbm::plots_available()) GTEST_SKIP() << "this build has plots";
+void expect_plot_less(const std::function<std::string(const std::string&)>& path,
+                      const std::function<std::vector<std::string>()>& files) {
+  EXPECT_FALSE(rbm::plots_available());
   EXPECT_THROW(rbm::write_line_plot(path("c.png"), learning_curves()), rbm::NotBuilt);
   EXPECT_THROW(rbm::write_bar_chart(path("b.png"), {"a"}, {{"s", {1.0}, {}}}), rbm::NotBuilt);
   EXPECT_THROW(rbm::write_heatmap(path("h.png"), {1.0}, 1, 1), rbm::NotBuilt);
   rbm::write_image_grid(path("grid.png"), std::vector<float>(4, 1.0f), 1, 2, 2);  // still works
   EXPECT_EQ(files(), std::vector<std::string>{"grid.png"});
+}
+
+TEST_F(PlotInputs, WithoutPlotsValidCallsAreNotBuilt) {
+  if (rbm::plots_available()) GTEST_SKIP() << "this build has plots";
+  expect_plot_less([&](const std::string& name) { return path(name); }, [&] { return files(); });
+}
+
+// RBM_PLOTS=off: a build with plots behaves as one without (how the plot-less paths of the tool
+// and the examples are tested in a build that has PLplot).
+TEST_F(PlotInputs, RbmPlotsOffBehavesAsABuildWithoutPlots) {
+  struct PlotsOff {  // restored however the test ends
+    PlotsOff() { setenv("RBM_PLOTS", "off", 1); }
+    ~PlotsOff() { unsetenv("RBM_PLOTS"); }
+  } off;
+  expect_plot_less([&](const std::string& name) { return path(name); }, [&] { return files(); });
+  try {
+    rbm::write_line_plot(path("c.png"), learning_curves());
+    ADD_FAILURE() << "expected NotBuilt";
+  } catch (const rbm::NotBuilt& e) {
+    EXPECT_NE(std::string(e.what()).find("RBM_PLOTS=off"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

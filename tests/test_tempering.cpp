@@ -8,6 +8,7 @@
 #include "rbm/rbm.hpp"
 #include "tests/support/brute_force.hpp"
 #include "tests/support/chi_square.hpp"
+#include "tests/support/same_model.hpp"
 
 namespace rbm::test {
 namespace {
@@ -118,6 +119,63 @@ TEST(Tempering, RefusesMalformedLadders) {
   ladder.min_beta = 0.5;
   ladder.replicas = 1;
   EXPECT_EQ(tempering_betas(ladder), std::vector<double>{1.0});
+}
+
+// Training with tempering: a one-level ladder (β = 1 only) is plain PCD — the rounds use the
+// step's uniforms in PCD's order (h, then v, per step) and the fields at β = 1 are PCD's — so
+// the tempering code path must give PCD's models bit for bit.
+TEST(TemperingTraining, OneLevelLadderIsPlainPcd) {
+  const Dataset data = make_bars_and_stripes(3);
+  TrainConfig pcd;
+  pcd.persistent = true;
+  pcd.pcd_chains = PcdChains::visible;  // tempering's chains are visible states
+  pcd.n_chains = 7;
+  pcd.cd_steps = Schedule::step(1, 2, 2);
+  pcd.batch_size = 4;
+  pcd.epochs = 5;
+  pcd.optimizer = Optimizer::adam;
+  pcd.learning_rate = 0.02;
+  pcd.seed = 5;
+  TrainConfig one_level = pcd;
+  one_level.tempering_replicas = 1;
+  for (UnitType hidden : {UnitType::bernoulli, UnitType::potts}) {
+    SCOPED_TRACE(to_string(hidden));
+    pcd.hidden_type = one_level.hidden_type = hidden;
+    const Model start = init_model(data, 5, pcd);
+    Engine engine(BackendKind::cpu);
+    const DataHandle handle = engine.upload(data);
+    EXPECT_TRUE(
+        same_bits(engine.train(start, one_level, handle), engine.train(start, pcd, handle)));
+  }
+}
+
+TEST(TemperingTraining, LaddersTrainAndAreValidated) {
+  const Dataset data = make_bars_and_stripes(3);
+  TrainConfig c;
+  c.persistent = true;
+  c.n_chains = 5;
+  c.tempering_replicas = 4;
+  c.tempering_min_beta = 0.2f;
+  c.batch_size = 5;
+  c.epochs = 3;
+  const Model start = init_model(data, 6, c);
+  Engine engine(BackendKind::cpu);
+  const DataHandle handle = engine.upload(data);
+  const Model trained = engine.train(start, c, handle);
+  EXPECT_TRUE(same_bits(trained, engine.train(start, c, handle))) << "not reproducible";
+  EXPECT_FALSE(same_bits(trained, start));
+  TrainConfig cd = c;
+  cd.persistent = false;
+  EXPECT_THROW(validate(cd), InvalidArgument);  // tempering needs persistent chains
+  c.tempering_min_beta = 1.0f;
+  EXPECT_THROW(validate(c), InvalidArgument);
+  c.tempering_min_beta = 0.5f;
+  c.tempering_replicas = -1;
+  EXPECT_THROW(validate(c), InvalidArgument);
+  c.tempering_replicas = 4;
+  const TrainConfig again = train_config_from_json(to_json(c));
+  EXPECT_EQ(again.tempering_replicas, 4);
+  EXPECT_EQ(again.tempering_min_beta, 0.5f);
 }
 
 }  // namespace

@@ -154,15 +154,19 @@ Model contract_train(const Model& initial,
     for (int j = 0; j < L; ++j) field += h[r * L + j] * W[i * L + j];
     return logistic(field);
   };
+  // PCD chains start as samples of the biases alone: visible rows from b, or hidden rows from c.
+  const bool hidden_chains = config.persistent && config.pcd_chains == PcdChains::hidden;
   std::vector<double> chains;
   if (config.persistent) {
-    chains.resize(static_cast<std::size_t>(R) * D);
+    const int width = hidden_chains ? L : D;
+    const std::vector<double>& bias = hidden_chains ? c : b;
+    chains.resize(static_cast<std::size_t>(R) * width);
     for (int r = 0; r < R; ++r)
-      for (int i = 0; i < D; ++i)
-        chains[r * D + i] = random_uniform(config.seed, RandomStream::init, 1,
-                                           std::uint64_t(r) * D + i) < logistic(b[i])
-                                ? 1
-                                : 0;
+      for (int k = 0; k < width; ++k)
+        chains[r * width + k] = random_uniform(config.seed, RandomStream::init, 1,
+                                               std::uint64_t(r) * width + k) < logistic(bias[k])
+                                    ? 1
+                                    : 0;
   }
   std::uint64_t offset = 0;
   for (int epoch = 0; epoch < config.epochs; ++epoch) {
@@ -180,11 +184,16 @@ Model contract_train(const Model& initial,
         for (int i = 0; i < D; ++i) v0[r * D + i] = data.at(order[start + r].second, i);
       for (int r = 0; r < B; ++r)
         for (int j = 0; j < L; ++j) p0[r * L + j] = hidden_prob(v0, r, j);
-      std::vector<double> x = config.persistent ? chains : v0;
+      std::vector<double> x = config.persistent && !hidden_chains ? chains : v0;
       std::vector<double> h(static_cast<std::size_t>(R) * L), ph(h.size());
-      for (int r = 0; r < R; ++r)
-        for (int j = 0; j < L; ++j)
-          h[r * L + j] = u() < (config.persistent ? hidden_prob(x, r, j) : p0[r * L + j]) ? 1 : 0;
+      if (hidden_chains) {  // the chains are the hidden start: no uniforms drawn
+        h = chains;
+        x.resize(static_cast<std::size_t>(R) * D);
+      } else {
+        for (int r = 0; r < R; ++r)
+          for (int j = 0; j < L; ++j)
+            h[r * L + j] = u() < (config.persistent ? hidden_prob(x, r, j) : p0[r * L + j]) ? 1 : 0;
+      }
       double recon = 0;
       for (int t = 1; t <= cd_steps; ++t) {
         for (int r = 0; r < R; ++r)
@@ -195,7 +204,7 @@ Model contract_train(const Model& initial,
           }
         for (int r = 0; r < R; ++r)
           for (int j = 0; j < L; ++j) ph[r * L + j] = hidden_prob(x, r, j);
-        if (t < cd_steps)
+        if (t < cd_steps || hidden_chains)  // hidden chains keep the last hidden sample
           for (int r = 0; r < R; ++r)
             for (int j = 0; j < L; ++j) h[r * L + j] = u() < ph[r * L + j] ? 1 : 0;
       }
@@ -232,7 +241,7 @@ Model contract_train(const Model& initial,
       for (std::size_t k = 0; k < W.size(); ++k) step(W[k], vel_w[k], g_w[k]);
       for (int i = 0; i < D; ++i) step(b[i], vel_b[i], g_b[i]);
       for (int j = 0; j < L; ++j) step(c[j], vel_c[j], g_c[j]);
-      if (config.persistent) chains = x;
+      if (config.persistent) chains = hidden_chains ? h : x;
     }
     recon->push_back(recon_sum / steps);
   }
@@ -248,6 +257,7 @@ struct ContractInputs {
   int n_hidden;
   int cd_steps;
   bool persistent;
+  PcdChains chains;
   int n_chains;
   int batch_size;  // 14 rows: B = 3 or 4 drops the last rows of each epoch
   float learning_rate;
@@ -269,6 +279,7 @@ TEST_P(TrainBasContract, MatchesAnIndependentImplementation) {
   TrainConfig config;
   config.cd_steps = in.cd_steps;
   config.persistent = in.persistent;
+  config.pcd_chains = in.chains;
   config.n_chains = in.n_chains;
   config.batch_size = in.batch_size;
   config.epochs = kContractEpochs;
@@ -310,12 +321,20 @@ INSTANTIATE_TEST_SUITE_P(
     TrainBasContracts,
     TrainBasContract,
     ::testing::Values(
-        // name, L, k, persistent, chains, B, lr, momentum, weight decay, seed
-        ContractInputs{"cd1", 16, 1, false, 0, 2, 0.05f, 0.5f, 0.0f, 3},
-        ContractInputs{"cd3_decay_drop2", 8, 3, false, 0, 4, 0.1f, 0.5f, 0.01f, 4},
-        ContractInputs{"pcd1_chains14", 16, 1, true, 14, 2, 0.05f, 0.5f, 0.0f, 5},
-        ContractInputs{"pcd2_chains5_drop2", 8, 2, true, 5, 4, 0.05f, 0.0f, 0.001f, 6},
-        ContractInputs{"pcd1_default_chains_drop2", 6, 1, true, 0, 3, 0.1f, 0.5f, 0.0f, 7}),
+        // name, L, k, persistent, chain state, chains, B, lr, momentum, weight decay, seed
+        ContractInputs{"cd1", 16, 1, false, PcdChains::hidden, 0, 2, 0.05f, 0.5f, 0.0f, 3},
+        ContractInputs{"cd3_decay_drop2", 8, 3, false, PcdChains::hidden, 0, 4, 0.1f, 0.5f, 0.01f,
+                       4},
+        ContractInputs{"pcd1_chains14", 16, 1, true, PcdChains::hidden, 14, 2, 0.05f, 0.5f, 0.0f,
+                       5},
+        ContractInputs{"pcd1_visible_chains14", 16, 1, true, PcdChains::visible, 14, 2, 0.05f, 0.5f,
+                       0.0f, 5},
+        ContractInputs{"pcd2_chains5_drop2", 8, 2, true, PcdChains::hidden, 5, 4, 0.05f, 0.0f,
+                       0.001f, 6},
+        ContractInputs{"pcd2_visible_chains5_drop2", 8, 2, true, PcdChains::visible, 5, 4, 0.05f,
+                       0.0f, 0.001f, 6},
+        ContractInputs{"pcd1_default_chains_drop2", 6, 1, true, PcdChains::hidden, 0, 3, 0.1f, 0.5f,
+                       0.0f, 7}),
     [](const ::testing::TestParamInfo<ContractInputs>& info) {
       return std::string(info.param.name);
     });

@@ -377,21 +377,25 @@ Reference contract_train(const Model& initial, const TrainConfig& config, const 
     return out;
   };
 
-  // PCD chains: n_chains, or one per row of the run's largest batch; they start as
-  // sample_v(b) with uniform number r·D + i of the init stream's substream 1.
+  // PCD chains: n_chains, or one per row of the run's largest batch; visible chains start as
+  // sample_v(b) with uniform number r·D + i of the init stream's substream 1, hidden chains as
+  // sample_h(c) with uniform r·L + j.
   int largest_batch = 0;
   for (int e = 0; e < E; ++e)
     largest_batch = std::max(largest_batch, config.batch_size.at_int(e, E));
   const int chain_rows = config.n_chains > 0 ? config.n_chains : largest_batch;
+  const bool hidden_chains = config.persistent && config.pcd_chains == PcdChains::hidden;
   std::vector<Bounded> chains;
   if (config.persistent) {
     hazards.where = "initial chains";
-    std::vector<Bounded> fields(static_cast<std::size_t>(chain_rows) * D, exact(0.0));
+    const int width = hidden_chains ? L : D;
+    std::vector<Bounded> fields(static_cast<std::size_t>(chain_rows) * width, exact(0.0));
     std::vector<Bounded> means;
     layer(
-        vt, fields, thetas(b), chain_rows, D, &means, &chains,
+        hidden_chains ? ht : vt, fields, thetas(hidden_chains ? c : b), chain_rows, width, &means,
+        &chains,
         [&](int r, int i) {
-          return random_uniform(seed, RandomStream::init, 1, std::uint64_t(r) * D + i);
+          return random_uniform(seed, RandomStream::init, 1, std::uint64_t(r) * width + i);
         },
         hazards, "chain start");
   }
@@ -449,16 +453,20 @@ Reference contract_train(const Model& initial, const TrainConfig& config, const 
           return random_uniform(seed, RandomStream::gibbs, 0, base + std::uint64_t(r) * width + k);
         };
       };
-      // 1–2. Positive phase and the negative start (one set of fields for CD).
+      // 1–2. Positive phase and the negative start (one set of fields for CD); hidden chains
+      // are the negative start themselves and draw no h0.
       std::vector<Bounded> m0, h, x, mh, mv, fields = hidden_fields(v0, Wt, B, D, L);
-      if (config.persistent) {
+      if (hidden_chains) {
+        layer(ht, fields, ct, B, L, &m0, nullptr, uniform_at(0, 0), hazards, "M0");
+        h = chains;
+      } else if (config.persistent) {
         layer(ht, fields, ct, B, L, &m0, nullptr, uniform_at(0, 0), hazards, "M0");
         fields = hidden_fields(chains, Wt, R, D, L);
         layer(ht, fields, ct, R, L, &mh, &h, uniform_at(next, L), hazards, "h0");
       } else {
         layer(ht, fields, ct, B, L, &m0, &h, uniform_at(next, L), hazards, "h0");
       }
-      next += static_cast<std::uint64_t>(R) * L;
+      if (!hidden_chains) next += static_cast<std::uint64_t>(R) * L;
       // 3. k Gibbs steps.
       double recon = 0, recon_e = 0;
       auto add_recon = [&](const std::vector<Bounded>& means) {  // in double, of float means
@@ -474,7 +482,7 @@ Reference contract_train(const Model& initial, const TrainConfig& config, const 
         if (t == 1 && !config.persistent) add_recon(mv);
         next += static_cast<std::uint64_t>(R) * D;
         fields = hidden_fields(x, Wt, R, D, L);
-        const bool sample = t < k_steps;
+        const bool sample = t < k_steps || hidden_chains;  // hidden chains keep the last h
         layer(ht, fields, ct, R, L, &mh, sample ? &h : nullptr, uniform_at(next, L), hazards,
               "h_t");
         if (sample) next += static_cast<std::uint64_t>(R) * L;
@@ -553,7 +561,7 @@ Reference contract_train(const Model& initial, const TrainConfig& config, const 
         for (int j = 0; j < L; ++j) lambda[j] = moving_average(lambda[j], hidden_means[j], rate);
       }
       // 6. PCD: the chains move on.
-      if (config.persistent) chains = x;
+      if (config.persistent) chains = hidden_chains ? h : x;
     }
     ref.recon.push_back({recon_sum / n_batches, recon_bound / n_batches + 1e-15});
   }
@@ -632,6 +640,7 @@ const Case kCases[] = {
        c.learning_rate = Schedule::exponential(0.05, 0.01);
        c.momentum = Schedule::switch_at(0.5, 0.9, 0.5);
        c.persistent = true;
+       c.pcd_chains = PcdChains::visible;
        c.n_chains = 5;
        c.batch_size = 4;
        c.cd_steps = 2;
@@ -731,6 +740,7 @@ const Case kCases[] = {
        c.optimizer = Optimizer::adam;
        c.learning_rate = 0.005;
        c.persistent = true;
+       c.pcd_chains = PcdChains::visible;
        c.n_chains = 8;
        c.batch_size = 3;
        c.cd_steps = 2;
@@ -738,6 +748,30 @@ const Case kCases[] = {
        c.l1_weight_decay = 0.001f;
        c.hidden_type = UnitType::potts;
        c.seed = 111;
+     }},
+    {"momentum_bernoulli_bernoulli_pcd1_hidden_chains", Data::bas3, 6,
+     [](TrainConfig& c) {
+       c.optimizer = Optimizer::momentum;
+       c.learning_rate = 0.05;
+       c.momentum = 0.5;
+       c.persistent = true;
+       c.pcd_chains = PcdChains::hidden;
+       c.n_chains = 7;
+       c.batch_size = 4;
+       c.seed = 113;
+     }},
+    {"adam_spin_bernoulli_pcd3_hidden_chains_l2", Data::random_20x6, 5,
+     [](TrainConfig& c) {
+       c.optimizer = Optimizer::adam;
+       c.learning_rate = 0.01;
+       c.persistent = true;
+       c.pcd_chains = PcdChains::hidden;
+       c.n_chains = 4;
+       c.batch_size = 5;
+       c.cd_steps = 3;
+       c.weight_decay = 0.01f;
+       c.visible_type = UnitType::spin;
+       c.seed = 114;
      }},
     {"sgd_spin_pottsoff_pcd_sparsity_exp_lr", Data::random_20x6, 4,
      [](TrainConfig& c) {

@@ -18,8 +18,8 @@
 namespace rbm::test {
 namespace {
 
-/// Two groups of options that exercise every piece of per-model state: PCD chains, Adam's two
-/// slots, the sparsity estimate, centering offsets; schedules of every kind.
+/// Three groups of options that exercise every piece of per-model state: PCD chains (hidden and
+/// visible), Adam's two slots, the sparsity estimate, centering offsets; schedules of every kind.
 std::vector<TrainConfig> rich_configs() {
   TrainConfig a;
   a.persistent = true;
@@ -44,7 +44,25 @@ std::vector<TrainConfig> rich_configs() {
   b.l1_weight_decay = 0.0005f;
   b.hidden_type = UnitType::potts_off;
   b.seed = 12;
-  return {a, b};
+  TrainConfig c;
+  c.persistent = true;
+  c.pcd_chains = PcdChains::visible;
+  c.n_chains = 6;
+  c.batch_size = 4;
+  c.epochs = 7;
+  c.hidden_type = UnitType::spin;
+  c.seed = 13;
+  TrainConfig d;  // parallel tempering as the negative phase
+  d.persistent = true;
+  d.n_chains = 4;
+  d.tempering_replicas = 3;
+  d.tempering_min_beta = 0.3f;
+  d.cd_steps = Schedule::step(1, 2, 3);
+  d.batch_size = 6;
+  d.epochs = 7;
+  d.learning_rate = 0.05;
+  d.seed = 14;
+  return {a, b, c, d};
 }
 
 std::vector<Model> initial_models(const Dataset& data, const std::vector<TrainConfig>& configs) {
@@ -106,6 +124,21 @@ TEST(TrainingEngine, PeriodicCheckpointsResumeToTheSameModels) {
     for (std::size_t m = 0; m < straight.size(); ++m)
       EXPECT_TRUE(same_bits(resumed[m], straight[m]))
           << "from epoch " << c.epochs_done << ", model " << m;
+  }
+}
+
+TEST(TrainingEngine, TheCpuBackendRefusesBf16ByName) {
+  const Dataset data = make_bars_and_stripes(3);
+  TrainConfig config;
+  config.batch_size = 4;
+  config.math = GemmMath::bf16;
+  Engine engine(BackendKind::cpu);
+  try {
+    engine.train(init_model(data, 4, config), config, engine.upload(data));
+    ADD_FAILURE() << "bf16 training on the CPU was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("bf16"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
   }
 }
 

@@ -198,7 +198,11 @@ void validate(const BmTrainConfig& config) {
   RBM_EXPECTS(c.visible_type == UnitType::bernoulli && c.hidden_type == UnitType::bernoulli,
               "a Boltzmann machine has {0,1} units; got unit types ", to_string(c.visible_type),
               "/", to_string(c.hidden_type));
-  RBM_EXPECTS(!c.use_tf32, "Boltzmann machines train on the CPU only: use_tf32 does not apply");
+  RBM_EXPECTS(c.math == GemmMath::fp32, "Boltzmann machines train on the CPU in float32: math ",
+              to_string(c.math), " does not apply");
+  RBM_EXPECTS(c.tempering_replicas == 0,
+              "Boltzmann machine training has no parallel tempering (tempering_replicas is ",
+              c.tempering_replicas, ")");
 }
 
 std::string to_json(const BmTrainConfig& config) {

@@ -68,12 +68,15 @@ struct RunConfigOptions {
 void add_run_config_options(CLI::App* command, RunConfigOptions& options);
 
 /// How a command obtains log-likelihoods (rbm::LikelihoodOptions): --method exact|ais|auto,
-/// --max-log2-states (the enumeration's limit, and auto's switch to AIS), --chains, --betas,
-/// --ais-seed, and (commands that only evaluate: logz, eval) --bracket ROWS and the short names
-/// --chains, --betas, --seed.
+/// exact log Z's limits --max-seconds S (a time budget estimated from the backend's rate) and
+/// --max-log2-states N (given alone it replaces the time budget; auto switches to AIS beyond the
+/// limits), --chains, --betas, --ais-seed, and (commands that only evaluate: logz, eval)
+/// --bracket ROWS and the short names --chains, --betas, --seed.
 struct LikelihoodCli {
   std::string method = "auto";
-  int max_log2_states = 24;
+  double max_seconds = 0;                        ///< 0: not given
+  int max_log2_states = 0;                       ///< 0: not given
+  double default_seconds = kDefaultLogZSeconds;  ///< the time budget when neither is given
   int chains = 100, betas = 10000, bracket_rows = 0;
   std::uint64_t seed = 1;
   /// The library's options, with progress lines on stderr for long runs.
@@ -84,8 +87,11 @@ struct LikelihoodCli {
 /// data (short names and --bracket).
 enum class LikelihoodFlags { training, logz, data };
 void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags flags);
-/// A log-likelihood estimate as JSON fields: method, log_z, log_z_error (AIS), bracket (when
-/// computed).
+/// Exact log Z's figures as JSON fields: log_z, method, enumerated, log2_states, states,
+/// pairs, pairs_per_s, seconds.
+json logz_json(const LogZResult& r);
+/// A log-likelihood estimate as JSON fields: logz_json's (exact) or method, log_z, log_z_error
+/// (AIS), and the bracket when computed.
 json likelihood_json(const LikelihoodEstimate& e);
 /// A line of progress on stderr every few seconds, with an ETA, for LogZOptions and AisOptions.
 std::function<bool(double)> progress_printer(const std::string& what);
@@ -110,13 +116,19 @@ std::string stem_of(const std::string& path);
 /// Loads model `index` of a model file (several models: --index picks one).
 Model load_one_model(const std::string& path, int index);
 
-/// Ctrl-C (SIGINT) and SIGTERM for long commands: the first asks the run to stop after the
-/// current epoch (stop_requested()); a second exits at once (status 130) — unless a file is
-/// being written, in which case it exits as soon as the write is complete, so that no partial
-/// file is ever left behind.
+/// Ctrl-C (SIGINT) and SIGTERM for long commands: the first asks the command to stop at its next
+/// safe point (stop_requested(): training after the current epoch, exact log Z between chunks)
+/// and prints `first_note`; a second exits at once (status 130) — unless a file is being
+/// written, in which case it exits as soon as the write is complete, so that no partial file is
+/// ever left behind.
 class Interrupts {
  public:
-  Interrupts();  ///< installs the handlers (once per process)
+  static constexpr const char* kTrainingNote =
+      "stopping after this epoch (a checkpoint is written); press Ctrl-C again to quit at once";
+  static constexpr const char* kLogZNote =
+      "stopping exact log Z; press Ctrl-C again to quit at once";
+  /// Installs the handlers; `first_note` (a string literal) is printed on the first signal.
+  explicit Interrupts(const char* first_note);
   static const std::atomic<bool>& stop_requested();
   /// Held while a file is written (a second signal then waits for it).
   class Writing {

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "host/cli/cli.hpp"
@@ -110,7 +111,9 @@ std::function<bool(double)> progress_printer(const std::string& what) {
 LikelihoodOptions LikelihoodCli::options() const {
   LikelihoodOptions o;
   o.method = parse_likelihood_method(method);
-  o.exact.max_log2_states = max_log2_states;
+  if (max_seconds > 0) o.exact.max_seconds = max_seconds;
+  if (max_log2_states > 0) o.exact.max_log2_states = max_log2_states;
+  if (max_seconds <= 0 && max_log2_states <= 0) o.exact.max_seconds = default_seconds;
   o.exact.progress = progress_printer("log Z");
   o.ais.n_chains = chains;
   o.ais.n_betas = betas;
@@ -126,9 +129,15 @@ void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags
       ->check(CLI::IsMember({"exact", "ais", "auto"}))
       ->capture_default_str();
   command
+      ->add_option("--max-seconds", o.max_seconds,
+                   "exact log Z: at most what is estimated to take S seconds (default " +
+                       format("%g", o.default_seconds) +
+                       " when no limit is given; auto: AIS beyond, exact: refused)")
+      ->check(CLI::PositiveNumber);
+  command
       ->add_option("--max-log2-states", o.max_log2_states,
-                   "enumerate at most 2^N states (auto: AIS beyond)")
-      ->capture_default_str();
+                   "exact log Z: at most 2^N states (given alone, it replaces the time limit)")
+      ->check(CLI::Range(1, 62));
   // Commands that train have their own --chains and --seed (PCD's): there only the AIS names.
   command
       ->add_option(evaluation ? "--chains,--ais-chains" : "--ais-chains", o.chains,
@@ -145,8 +154,23 @@ void add_likelihood_options(CLI::App* command, LikelihoodCli& o, LikelihoodFlags
                         "AIS: also reverse AIS from this many data rows (the lower side)");
 }
 
+json logz_json(const LogZResult& r) {
+  return {{"log_z", r.log_z},
+          {"method", "exact"},
+          {"enumerated", r.enumerated_hidden ? "hidden" : "visible"},
+          {"log2_states", r.log2_states},
+          {"states", r.states},
+          {"pairs", r.pairs},
+          {"pairs_per_s", r.pairs_per_second()},
+          {"seconds", r.seconds}};
+}
+
 json likelihood_json(const LikelihoodEstimate& e) {
   json j = {{"method", rbm::to_string(e.method)}, {"log_z", e.log_z}};
+  if (e.method == LikelihoodMethod::exact) {
+    j = logz_json(e.exact);
+    j.erase("seconds");  // the whole evaluation's seconds are reported beside
+  }
   if (e.method == LikelihoodMethod::ais) j["log_z_error"] = e.log_z_error;
   if (e.has_bracket) {
     j["bracket_lower"] = e.bracket_lower;
@@ -241,16 +265,20 @@ std::atomic<bool> g_stop{false};
 std::atomic<int> g_signals{0};
 std::atomic<bool> g_writing{false};
 std::atomic<bool> g_exit_after_write{false};
-static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
+std::atomic<const char*> g_first_note{""};
+std::atomic<std::size_t> g_first_note_length{0};
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free &&
+                  std::atomic<const char*>::is_always_lock_free &&
+                  std::atomic<std::size_t>::is_always_lock_free,
               "the signal handler needs lock-free atomics");
 
 extern "C" void on_signal(int) {
   if (++g_signals == 1) {
     g_stop = true;
-    static const char message[] =
-        "\nrbm: stopping after this epoch (a checkpoint is written); press Ctrl-C again to quit "
-        "at once\n";
-    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, message, sizeof message - 1);
+    static const char prefix[] = "\nrbm: ";
+    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, prefix, sizeof prefix - 1);
+    n = ::write(STDERR_FILENO, g_first_note.load(), g_first_note_length.load());
+    n = ::write(STDERR_FILENO, "\n", 1);
   } else if (g_writing) {
     g_exit_after_write = true;
   } else {
@@ -259,7 +287,9 @@ extern "C" void on_signal(int) {
 }
 }  // namespace
 
-Interrupts::Interrupts() {
+Interrupts::Interrupts(const char* first_note) {
+  g_first_note_length = std::strlen(first_note);
+  g_first_note = first_note;
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);

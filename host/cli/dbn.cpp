@@ -120,9 +120,9 @@ int run_train(TrainCommand& o) {
                    {"input_rows", input.n_samples},
                    {"seconds", seconds_since(layer_start)}};
     std::string ll_text;
-    if (std::min(layer.n_visible, layer.n_hidden) <= o.max_log2_states) {
-      LogZOptions log_z;
-      log_z.max_log2_states = o.max_log2_states;
+    LogZOptions log_z;
+    log_z.max_log2_states = o.max_log2_states;
+    if (engine.can_enumerate(layer, log_z)) {
       const double ll =
           engine.mean_log_likelihood(layer, engine.upload(input), engine.log_z(layer, log_z).log_z);
       record["input_log_likelihood"] = ll;
@@ -398,16 +398,22 @@ Runner add_dbn(CLI::App& app) {
       "--exact", e->bound.exact_expectation,
       "sum over every h instead of sampling (first hidden layer <= 20 units); also gives the DBN's "
       "exact log-likelihood");
-  e->bound.log_z.max_log2_states = 24;
-  eval->add_option("--max-log2-states", e->bound.log_z.max_log2_states,
-                   "exact log Z up to 2^N states")
-      ->capture_default_str();
+  eval->add_option_function<double>(
+          "--max-seconds", [&bound = e->bound](double s) { bound.log_z.max_seconds = s; },
+          format("exact log Z: at most what is estimated to take S seconds (default %g when no "
+                 "limit is given)",
+                 kDefaultLogZSeconds))
+      ->check(CLI::PositiveNumber);
+  eval->add_option_function<int>(
+          "--max-log2-states", [&bound = e->bound](int n) { bound.log_z.max_log2_states = n; },
+          "exact log Z: at most 2^N states (given alone, it replaces the time limit)")
+      ->check(CLI::Range(1, 62));
   eval->add_option_function<std::string>(
           "--top-log-z",
           [&bound = e->bound](const std::string& m) {
             bound.top_log_z = parse_likelihood_method(m);
           },
-          "log Z of the top RBM: auto (exact up to --max-log2-states, else AIS) | exact | ais")
+          "log Z of the top RBM: auto (exact within the limits, else AIS) | exact | ais")
       ->check(CLI::IsMember({"auto", "exact", "ais"}));
   eval->add_option("--ais-betas", e->bound.ais.n_betas, "AIS intermediate distributions")
       ->capture_default_str();

@@ -14,15 +14,17 @@ struct EvalCommand {
   LikelihoodCli likelihood;
 };
 
-json logz_json(const LogZResult& r) {
-  return {{"log_z", r.log_z},
-          {"method", "exact"},
-          {"enumerated", r.enumerated_hidden ? "hidden" : "visible"},
-          {"log2_states", r.log2_states},
-          {"states", r.states},
-          {"pairs", r.pairs},
-          {"pairs_per_s", r.pairs_per_second()},
-          {"seconds", r.seconds}};
+/// Runs a command whose log Z may be interrupted: Ctrl-C stops the enumeration (or annealing)
+/// at its next chunk and exits with status 130 (nothing is written: these commands only print).
+int interruptible(const std::function<int()>& body) {
+  const Interrupts interrupts(Interrupts::kLogZNote);
+  try {
+    return body();
+  } catch (const Cancelled& e) {
+    if (!Interrupts::stop_requested()) throw;
+    note(std::string("interrupted: ") + e.what());
+    return kExitInterrupted;
+  }
 }
 
 std::string states_text(const LogZResult& r) {
@@ -36,9 +38,11 @@ std::string model_prefix(std::size_t m, std::size_t count) {
   return count > 1 ? "model " + std::to_string(m) + ": " : std::string();
 }
 
+/// `logz` and `eval` enumerate unless told otherwise (--method ais|auto): their numbers are
+/// exact, or they refuse and say how to get an estimate.
 void add_model_options(CLI::App* cmd, EvalCommand& o) {
   cmd->add_option("--model", o.model, "model file")->required();
-  o.likelihood.max_log2_states = LogZOptions{}.max_log2_states;
+  o.likelihood.method = "exact";
 }
 
 /// AIS log Z of every model, the base-rate model fitted to --data when given.
@@ -74,7 +78,7 @@ int run_logz(const EvalCommand& o) {
   const LikelihoodOptions options = o.likelihood.options();
   if (options.method == LikelihoodMethod::ais ||
       (options.method == LikelihoodMethod::auto_ &&
-       !engine.can_enumerate(models.front(), options.exact)))
+       !engine.log_z_estimate(models.front(), options.exact, models.size()).allowed))
     return run_logz_ais(o, engine, models);
   const auto results = engine.log_z(models, options.exact);
   for (std::size_t m = 0; m < results.size(); ++m) {
@@ -172,7 +176,7 @@ Runner add_logz(CLI::App& app) {
   add_model_options(cmd, *o);
   add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::logz);
   cmd->add_option("--data", o->data, "AIS: fit the base-rate model to this dataset");
-  return [cmd, o] { return cmd->parsed() ? run_logz(*o) : -1; };
+  return [cmd, o] { return cmd->parsed() ? interruptible([&] { return run_logz(*o); }) : -1; };
 }
 
 Runner add_eval(CLI::App& app) {
@@ -183,7 +187,7 @@ Runner add_eval(CLI::App& app) {
   add_model_options(cmd, *o);
   add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::data);
   cmd->add_option("--data", o->data, "dataset spec")->required();
-  return [cmd, o] { return cmd->parsed() ? run_eval(*o) : -1; };
+  return [cmd, o] { return cmd->parsed() ? interruptible([&] { return run_eval(*o); }) : -1; };
 }
 
 Runner add_info(CLI::App& app) {

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   using namespace rbm::cli;
   CLI::App app{"rbm: Restricted Boltzmann Machines with exact log-likelihood (version " +
                std::string(rbm::version()) + ")"};
+  app.set_version_flag("--version", std::string("rbm ") + rbm::version());
   app.require_subcommand(1);
   const std::vector<Runner> runners = {add_train(app),   add_eval(app),     add_logz(app),
                                        add_info(app),    add_sample(app),   add_reconstruct(app),

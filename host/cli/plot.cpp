@@ -1,5 +1,6 @@
 // host/cli/plot.cpp — `rbm plot`: draws numbers that other commands wrote (JSON lines) as one
-// line plot, e.g. the learning curves of several runs against the optimum:
+// line plot, and writes the plotted numbers next to it (PNG.jsonl; the numbers only when the
+// build has no plots), e.g. the learning curves of several runs against the optimum:
 //   rbm plot --y train_ll --series CD-1=cd1.metrics.jsonl --series PCD=pcd.metrics.jsonl \
 //            --reference -3.4012:optimum --png curves.png
 #include <fstream>
@@ -64,8 +65,19 @@ Series read_series(const std::string& label, const std::string& path, const Plot
   return s;
 }
 
+/// The numbers behind the plot: one row per point, {series, x, y[, y_error]}.
+std::vector<json> plotted_rows(const std::vector<Series>& series, const PlotCommand& o) {
+  std::vector<json> rows;
+  for (const Series& s : series)
+    for (std::size_t k = 0; k < s.x.size(); ++k) {
+      json row = {{"series", s.label}, {o.x, s.x[k]}, {o.y, s.y[k]}};
+      if (!s.y_error.empty()) row[o.y_error] = s.y_error[k];
+      rows.push_back(row);
+    }
+  return rows;
+}
+
 int run(const PlotCommand& o) {
-  if (!plots_available()) throw NotBuilt("rbm plot needs PLplot (this rbm was built without it)");
   std::vector<Series> series;
   for (const std::string& spec : o.series) {
     const auto [label, file] = label_and_file(spec);
@@ -84,6 +96,12 @@ int run(const PlotCommand& o) {
     } catch (const std::exception&) {
       throw InvalidArgument("--reference '" + spec + "' is not VALUE[:LABEL]");
     }
+  }
+  write_numbers(stem_of(o.png), plotted_rows(series, o), false);
+  if (!plots_available()) {
+    note("plots are not built (PLplot missing): skipped " + o.png + ", wrote the numbers only (" +
+         stem_of(o.png) + ".jsonl)");
+    return 0;
   }
   write_line_plot(o.png, series, plot);
   print(o.common, {{"event", "plot"}, {"png", o.png}, {"series", series.size()}}, "wrote " + o.png);

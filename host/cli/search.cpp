@@ -334,6 +334,7 @@ Runner add_search(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--hidden-types", s.hidden_types, "hidden unit types to draw from")
       ->capture_default_str();
+  s.likelihood.default_seconds = 60;
   add_likelihood_options(cmd, s.likelihood, LikelihoodFlags::training);
   cmd->add_option("--jsonl", s.jsonl, "write the ranked table as JSON lines");
   cmd->add_option("--csv", s.csv, "write the ranked table as CSV");

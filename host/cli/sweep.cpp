@@ -77,6 +77,16 @@ int run(const SweepCommand& o) {
   const DataHandle train_handle = engine.upload(train);
   DataHandle test_handle;
   if (!o.test.empty()) test_handle = engine.upload(load_dataset(o.test));
+  // --method exact: refuse before any training when the largest size's log Z is beyond the
+  // limits (auto falls back to AIS there).
+  const LikelihoodOptions likelihood = o.likelihood.options();
+  if (likelihood.method == LikelihoodMethod::exact) {
+    Model largest = Model::zeros(train.n_visible, *std::max_element(sizes.begin(), sizes.end()));
+    largest.visible_type = config.train.visible_type;
+    largest.hidden_type = config.train.hidden_type;
+    const LogZEstimate cost = engine.log_z_estimate(largest, likelihood.exact, o.seeds);
+    if (!cost.allowed) throw InvalidArgument("--sizes: " + cost.refusal);
+  }
   std::vector<json> rows;
   Series train_series, test_series;
   train_series.label = "training data";
@@ -110,7 +120,7 @@ int run(const SweepCommand& o) {
     // The seeds of one size share one enumeration or annealing run.
     const std::vector<LikelihoodEstimate> estimates =
         healthy.empty() ? std::vector<LikelihoodEstimate>()
-                        : engine.log_likelihood(healthy, train_handle, o.likelihood.options());
+                        : engine.log_likelihood(healthy, train_handle, likelihood);
     for (std::size_t s = 0; s < healthy.size(); ++s) {
       train_ll.push_back(estimates[s].mean_log_likelihood);
       log_z_errors.push_back(estimates[s].log_z_error);
@@ -185,7 +195,6 @@ Runner add_sweep(CLI::App& app) {
   cmd->add_option("--png", o->png, "plot; the numbers go next to it (.jsonl)")
       ->capture_default_str();
   cmd->add_flag("--csv", o->csv, "also write the numbers as CSV");
-  o->likelihood.max_log2_states = 30;
   add_likelihood_options(cmd, o->likelihood, LikelihoodFlags::training);
   return [cmd, o] { return cmd->parsed() ? run(*o) : -1; };
 }

@@ -85,6 +85,24 @@ std::string duration(double seconds) {
   return format("%dh%02dm", static_cast<int>(seconds / 3600), static_cast<int>(seconds / 60) % 60);
 }
 
+/// What may change when a run is resumed: its data (moved files) and its length (--epochs N: the
+/// new total, when no schedule is spread over the run's length; see rbm::set_total_epochs). The
+/// rest of the recipe is the checkpoint's; other run options are refused by name.
+void resume_options(const RunConfigOptions& given, TrainingCheckpoint& resumed, RunConfig& config) {
+  if (!given.config_file.empty())
+    throw InvalidArgument("--resume continues the checkpoint's own recipe: --config is not taken");
+  for (const auto& [key, value] : given.overrides.items())
+    if (key != "data" && key != "epochs")
+      throw InvalidArgument("--resume continues the checkpoint's own recipe: '" + key +
+                            "' cannot change (only --data and --epochs can be given)");
+  if (given.overrides.contains("data")) config.data = given.overrides["data"];
+  if (given.overrides.contains("epochs")) {
+    const int epochs = given.overrides["epochs"].get<int>();
+    set_total_epochs(resumed, epochs);
+    config.train.epochs = epochs;
+  }
+}
+
 /// Progress on stderr: a bar with ETA on a terminal, a line every `every` epochs otherwise.
 class Progress {
  public:
@@ -219,13 +237,13 @@ class Monitor {
 
 int run(TrainCommand& o) {
   const auto start = Clock::now();
-  const Interrupts interrupts;
+  const Interrupts interrupts(Interrupts::kTrainingNote);
   TrainingCheckpoint resumed;
   RunConfig config;
   if (!o.resume.empty()) {
     resumed = load_checkpoint(o.resume);
     config = run_config_from_json(json::parse(resumed.note.empty() ? "{}" : resumed.note));
-    if (o.run.overrides.contains("data")) config.data = o.run.overrides["data"];
+    resume_options(o.run, resumed, config);
   } else {
     config = o.run.resolve();
   }
@@ -371,6 +389,7 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--valid", t.valid, "held-out dataset spec for --eval-every");
   cmd->add_option("--curves", t.curves, "prefix of the learning-curve files (default: OUT)");
   cmd->add_flag("--csv", t.csv, "also write the learning-curve numbers as CSV");
+  t.likelihood.default_seconds = 10;
   add_likelihood_options(cmd, t.likelihood, LikelihoodFlags::training);
   cmd->add_option("--checkpoint-every", t.checkpoint_every,
                   "write the whole training state every N epochs");

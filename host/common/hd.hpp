@@ -1,7 +1,7 @@
 // host/common/hd.hpp — marks functions that are compiled for both the host and the device.
 // Headers whose math both backends share (philox.hpp, numeric.hpp, units.hpp, optimizer.hpp,
-// cuda/logz_math.hpp) use RBM_HD: nvcc compiles them for the GPU, g++ for the CPU backend and
-// its tests, so the CPU tests exercise the very arithmetic the kernels run.
+// logz_math.hpp) use RBM_HD: nvcc compiles them for the GPU, g++ for the CPU backend and its
+// tests, so the CPU tests exercise the very arithmetic the kernels run.
 #pragma once
 
 #if defined(__CUDACC__)

@@ -19,6 +19,11 @@ RBM_HD double softplus(double x) {
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
+/// The same in float (exact log Z's guarded pair on the device, host/common/logz_math.hpp).
+RBM_HD float softplus(float x) {
+  return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x));
+}
+
 /// log(e^x + e^−x) = |x| + log(1 + e^−2|x|), stable for all x (the spin unit's softplus).
 RBM_HD double log_2cosh(double x) {
   const double a = fabs(x);

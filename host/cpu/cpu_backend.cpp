@@ -156,7 +156,14 @@ std::shared_ptr<const ResidentData> CpuBackend::upload(const Dataset& data) {
   return resident;
 }
 
-std::vector<LogZResult> CpuBackend::log_z(const std::vector<EnumerationModel>& models,
+std::shared_ptr<const ResidentData> CpuBackend::upload_device(const DataView& view) {
+  RBM_THROW(InvalidArgument, "the CPU backend cannot read CUDA device memory (",
+            view.name.empty() ? std::string("dataset") : "'" + view.name + "'",
+            " is on cuda:", view.cuda_device,
+            "): copy it to host memory first (e.g. tensor.cpu()) or use a CUDA engine");
+}
+
+std::vector<LogZResult> CpuBackend::log_z(const std::vector<EnumerationModel<double>>& models,
                                           const LogZOptions& options) {
   std::vector<LogZResult> results;
   for (std::size_t m = 0; m < models.size(); ++m) {
@@ -169,6 +176,11 @@ std::vector<LogZResult> CpuBackend::log_z(const std::vector<EnumerationModel>& m
     results.push_back(cpu_exact_log_z(models[m], per_model, pool_));
   }
   return results;
+}
+
+LogZRate CpuBackend::log_z_rate() {
+  if (!log_z_rate_) log_z_rate_ = calibrate_cpu_log_z_rate(pool_);
+  return *log_z_rate_;
 }
 
 std::vector<double> CpuBackend::free_energy(const Model& model, const ResidentData& data) {

@@ -2,6 +2,7 @@
 // every GPU result is checked against. It implements the contract in host/backend.hpp.
 #pragma once
 #include <memory>
+#include <optional>
 
 #include "host/backend.hpp"
 #include "host/common/parallel.hpp"
@@ -32,6 +33,7 @@ class CpuBackend final : public Backend {
   std::string device_name() const override;
 
   std::shared_ptr<const ResidentData> upload(const Dataset& data) override;
+  std::shared_ptr<const ResidentData> upload_device(const DataView& view) override;
   std::unique_ptr<TrainingState> start_training(const TrainSetup& setup,
                                                 const TrainingSnapshot& initial,
                                                 const ResidentData& data) override;
@@ -39,8 +41,11 @@ class CpuBackend final : public Backend {
   TrainingSnapshot snapshot(TrainingState& state, bool epoch_start) override;
   Model cd_step(const CdStepInput& input) override;
 
-  std::vector<LogZResult> log_z(const std::vector<EnumerationModel>& models,
+  LogZPrecision log_z_precision() const override { return LogZPrecision::float64; }
+  using Backend::log_z;
+  std::vector<LogZResult> log_z(const std::vector<EnumerationModel<double>>& models,
                                 const LogZOptions& options) override;
+  LogZRate log_z_rate() override;
   std::vector<double> free_energy(const Model& model, const ResidentData& data) override;
   double reconstruction_error(const Model& model, const ResidentData& data) override;
   std::vector<float> hidden_probabilities(const Model& model, const ResidentData& data) override;
@@ -54,6 +59,7 @@ class CpuBackend final : public Backend {
 
  private:
   ThreadPool pool_;
+  std::optional<LogZRate> log_z_rate_;  ///< calibrated on first use
 };
 
 // Shared by the CPU backend's files (host/cpu/cpu_backend.cpp, cpu_training.cpp).
@@ -96,7 +102,10 @@ struct ChainWorkspace {
   std::vector<float> g_h, h, g_v, sampled, zeros;
 };
 /// F_β of one chain from its state x [D] and weight product g = xW [L], in double.
-double chain_free_energy(const ChainLevel& level, UnitType hidden_type, const float* x, const float* g);
+double chain_free_energy(const ChainLevel& level,
+                         UnitType hidden_type,
+                         const float* x,
+                         const float* g);
 /// ws.g_h = x·W, the start of every sweep and free energy.
 void hidden_products(const ChainBlock& block, ChainWorkspace& ws);
 /// A sweep from ws.g_h, row c at levels[c mod R], with u = [rows][L] then [rows][D] uniforms.
@@ -115,9 +124,11 @@ void swap_round(const ChainBlock& block,
                 std::uint64_t* attempted);
 }  // namespace cpu
 
-/// Exact log Z of one model on the CPU (host/cpu/cpu_logz.cpp), reporting to options.progress.
-LogZResult cpu_exact_log_z(const EnumerationModel& model,
+/// Exact log Z' of one model on the CPU (host/cpu/cpu_logz.cpp), reporting to options.progress.
+LogZResult cpu_exact_log_z(const EnumerationModel<double>& model,
                            const LogZOptions& options,
                            ThreadPool& pool);
+/// The CPU's enumeration rate on `pool`, from a short run (~10 ms on 2 cores) of a fixed model.
+LogZRate calibrate_cpu_log_z_rate(ThreadPool& pool);
 
 }  // namespace rbm::detail

@@ -19,7 +19,8 @@ ChainLevel level_at(const ChainBlock& block, float beta) {
   const int D = model.n_visible, L = model.n_hidden;
   ChainLevel level{beta, std::vector<float>(D), std::vector<float>(L)};
   for (int i = 0; i < D; ++i)
-    level.visible[i] = chains::interpolated_bias(beta, block.base_visible[i], model.visible_bias[i]);
+    level.visible[i] =
+        chains::interpolated_bias(beta, block.base_visible[i], model.visible_bias[i]);
   for (int j = 0; j < L; ++j)
     level.hidden[j] = chains::interpolated_bias(beta, block.base_hidden[j], model.hidden_bias[j]);
   return level;
@@ -120,10 +121,10 @@ void swap_round(const ChainBlock& block,
     float *x0 = block.x + std::size_t(c) * D, *x1 = x0 + D;
     float *g0 = ws.g_h.data() + std::size_t(c) * L, *g1 = g0 + L;
     const ChainLevel &a = levels[r], &b = levels[r + 1];
-    const bool swap = chains::accept_swap(
-        chain_free_energy(a, type, x0, g0), chain_free_energy(b, type, x0, g0),
-        chain_free_energy(a, type, x1, g1), chain_free_energy(b, type, x1, g1),
-        random_uniform(block.seed, block.stream, 2, round * C + c));
+    const bool swap =
+        chains::accept_swap(chain_free_energy(a, type, x0, g0), chain_free_energy(b, type, x0, g0),
+                            chain_free_energy(a, type, x1, g1), chain_free_energy(b, type, x1, g1),
+                            random_uniform(block.seed, block.stream, 2, round * C + c));
     ++attempted[r];
     if (!swap) continue;
     ++accepted[r];
@@ -193,8 +194,8 @@ std::unique_ptr<ChainState> CpuBackend::start_chains(const ChainStart& start) {
     s->visible.resize(std::size_t(s->M) * s->C * s->D);
     for (int m = 0; m < s->M; ++m)
       for (int c = 0; c < s->C; ++c)
-        bits_to_units(start.models[m].visible_type, data.values.data() + start.rows[c] * s->D,
-                      s->D, s->block(m).x + std::size_t(c) * s->D);
+        bits_to_units(start.models[m].visible_type, data.values.data() + start.rows[c] * s->D, s->D,
+                      s->block(m).x + std::size_t(c) * s->D);
   }
   s->log_weights.assign(std::size_t(s->M) * s->C, 0.0);
   return s;
@@ -224,7 +225,9 @@ void CpuBackend::temper(ChainState& state, const std::vector<float>& ladder, int
   s.sweeps = first_sweep + rounds;
 }
 
-void CpuBackend::anneal(ChainState& state, const std::vector<float>& ladder, bool sweep_after_last) {
+void CpuBackend::anneal(ChainState& state,
+                        const std::vector<float>& ladder,
+                        bool sweep_after_last) {
   CpuChains& s = as_chains(state);
   const int n = static_cast<int>(ladder.size()) - 1;
   const std::uint64_t first_sweep = s.sweeps;

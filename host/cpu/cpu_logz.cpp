@@ -1,8 +1,8 @@
 // host/cpu/cpu_logz.cpp — exact log Z on the CPU, the float64 reference for every other path.
 //
 // Enumerates the hidden layer of a model already reduced to {0,1} units and oriented so that
-// the hidden layer is the smaller one (EnumerationModel, built by the Engine):
-//   log Z = log Σ_h exp(cᵀh) Π_i (1 + exp(b_i + W_i·h)).
+// the hidden layer is the smaller one (EnumerationModel, built by the Engine), the raw sum
+//   log Z' = log Σ_h exp(cᵀh) Π_i (1 + exp(b_i + W_i·h)).
 // The L hidden bits split into a prefix (high bits) and a suffix (low bits). With
 //   x_i(p) = exp(b_i + W_i,prefix·p)  and  y_i(q) = exp(W_i,suffix·q),
 // each (state, visible unit) pair costs one FMA and one multiply, 1 + x·y, into a running
@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "host/check.hpp"
 #include "host/common/numeric.hpp"
@@ -97,12 +98,15 @@ void product_pass(const double* x,
   }
 }
 
-double weight(const EnumerationModel& m, int i, int j) {
+double weight(const EnumerationModel<double>& m, int i, int j) {
   return m.weights[static_cast<std::size_t>(i) * m.n_hidden + j];
 }
 
 /// b + W_prefix·p into log_x, and c_prefix·p.
-double prefix_fields(const EnumerationModel& m, int n_suffix_bits, std::uint64_t p, double* log_x) {
+double prefix_fields(const EnumerationModel<double>& m,
+                     int n_suffix_bits,
+                     std::uint64_t p,
+                     double* log_x) {
   const int D = m.n_visible;
   double c_dot_p = 0;
   for (int i = 0; i < D; ++i) log_x[i] = m.visible_bias[i];
@@ -130,7 +134,7 @@ struct PrefixScratch {
 
 /// The (max, Σexp) of all states of prefixes [first, first + count), count ≤ kPrefixBatch,
 /// accumulated in prefix order.
-LogSum prefix_batch_terms(const EnumerationModel& m,
+LogSum prefix_batch_terms(const EnumerationModel<double>& m,
                           int n_suffix_bits,
                           std::uint64_t first,
                           int count,
@@ -183,7 +187,7 @@ LogSum prefix_batch_terms(const EnumerationModel& m,
 
 }  // namespace
 
-LogZResult cpu_exact_log_z(const EnumerationModel& m,
+LogZResult cpu_exact_log_z(const EnumerationModel<double>& m,
                            const LogZOptions& options,
                            ThreadPool& pool) {
   const auto start = std::chrono::steady_clock::now();
@@ -240,13 +244,32 @@ LogZResult cpu_exact_log_z(const EnumerationModel& m,
   }
 
   LogZResult result;
-  result.log_z = total.value() + m.log_offset;
-  result.enumerated_hidden = m.enumerated_hidden;
+  result.log_z = total.value();
   result.log2_states = L;
   result.states = std::ldexp(1.0, L);
   result.pairs = std::ldexp(static_cast<double>(D), L);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+LogZRate calibrate_cpu_log_z_rate(ThreadPool& pool) {
+  // A fixed model of small weights (the fast path, as trained models take): 2^kStates states of
+  // kUnits units, enough chunks to occupy every thread of a large machine for a few ms.
+  constexpr int kUnits = 256, kStates = 20;
+  EnumerationModel<double> model;
+  model.n_visible = kUnits;
+  model.n_hidden = kStates;
+  model.weights.resize(static_cast<std::size_t>(kUnits) * kStates);
+  for (std::size_t k = 0; k < model.weights.size(); ++k)
+    model.weights[k] = 0.01 * std::sin(static_cast<double>(k));
+  model.visible_bias.assign(kUnits, -0.1);
+  model.hidden_bias.assign(kStates, 0.0);
+  const LogZResult run = cpu_exact_log_z(model, LogZOptions{}, pool);
+  LogZRate rate;
+  rate.pairs_per_second = run.pairs_per_second();
+  rate.source = "calibrated here: 2^" + std::to_string(kStates) + " states x " +
+                std::to_string(kUnits) + " units on " + std::to_string(pool.size()) + " threads";
+  return rate;
 }
 
 }  // namespace rbm::detail

@@ -28,6 +28,8 @@ struct CpuModel {
 struct StepWorkspace {
   std::vector<float> v0, m0, h, mv, x, mh, recon, grad_w, grad_b, grad_c;
   std::vector<float> visible_means, hidden_means, pull, correction_b, correction_c;
+  std::vector<float> tempered, zeros;  ///< tempering: all ladder rows; the zero base-rate model
+  ChainWorkspace chains;
 };
 
 struct CpuTrainingState final : TrainingState {
@@ -44,8 +46,12 @@ struct StepParams {
   UnitType visible_type = UnitType::bernoulli, hidden_type = UnitType::bernoulli;
   int cd_steps = 1;
   bool persistent = false, centering = false, sparsity = false;
+  bool hidden_chains = false;  ///< PCD chains carry H (else X)
   UpdateInputs update;
   bool first_step = false;
+  std::vector<float> ladder;  ///< tempering levels (empty: plain PCD)
+  std::uint64_t seed = 0;     ///< the model's (tempering swaps)
+  std::uint64_t round = 0;    ///< tempering: the step's first round
 };
 
 /// colmean over `rows` rows of x [rows][width] in double, each mean rounded to float, times
@@ -62,8 +68,9 @@ void column_means(const float* x, int rows, int width, float sign, float* out, b
   }
 }
 
-/// Contract steps 1–3: fills ws.m0, ws.x, ws.mh (and ws.mv at t = 1); returns the step's
-/// reconstruction error. `chains` are the PCD chains (read; X is left in ws.x).
+/// Contract steps 1–3: fills ws.m0, ws.x, ws.mh, ws.h (and ws.mv at t = 1); returns the step's
+/// reconstruction error. `chains` are the PCD chains, X [R][D] or H [R][L] (read; the new X and H
+/// are left in ws.x and ws.h).
 double gibbs_phase(const Model& m,
                    const StepParams& p,
                    const float* v0,
@@ -88,8 +95,12 @@ double gibbs_phase(const Model& m,
   hidden_fields(m, v0, B, ws.m0.data());
   if (p.persistent) {
     run_layer({p.hidden_type, B, L, ws.m0.data(), c, nullptr, nullptr}, pool);
-    hidden_fields(m, chains, R, ws.mh.data());
-    run_layer({p.hidden_type, R, L, ws.mh.data(), c, u, ws.h.data()}, pool);
+    if (p.hidden_chains) {
+      std::copy(chains, chains + hidden_count, ws.h.begin());
+    } else {
+      hidden_fields(m, chains, R, ws.mh.data());
+      run_layer({p.hidden_type, R, L, ws.mh.data(), c, u, ws.h.data()}, pool);
+    }
     // Mean-field reconstruction of the data (the chains' visible means say nothing about V0).
     ws.recon.resize(static_cast<std::size_t>(B) * D);
     visible_fields(m, ws.m0.data(), B, ws.recon.data());
@@ -98,7 +109,7 @@ double gibbs_phase(const Model& m,
   } else {
     run_layer({p.hidden_type, B, L, ws.m0.data(), c, u, ws.h.data()}, pool);
   }
-  u += hidden_count;
+  if (!p.hidden_chains) u += hidden_count;  // the h0 slot
 
   for (int t = 1; t <= p.cd_steps; ++t) {
     visible_fields(m, ws.h.data(), R, ws.mv.data());
@@ -107,12 +118,55 @@ double gibbs_phase(const Model& m,
       reconstruction = mean_squared_difference(v0, ws.mv.data(), visible_count);
     u += visible_count;
     hidden_fields(m, ws.x.data(), R, ws.mh.data());
-    const bool sample = t < p.cd_steps;
+    const bool sample = t < p.cd_steps || p.hidden_chains;
     run_layer({p.hidden_type, R, L, ws.mh.data(), c, sample ? u : nullptr,
                sample ? ws.h.data() : nullptr},
               pool);
     if (sample) u += hidden_count;
   }
+  return reconstruction;
+}
+
+/// The tempering negative phase (contract "Tempering"): k rounds over all ladder rows (read
+/// from `chains`, left in ws.tempered), X = the top level's rows in ws.x, Mh in ws.mh; fills
+/// ws.m0 and returns the reconstruction error as gibbs_phase does for PCD.
+double tempering_phase(const Model& m,
+                       const StepParams& p,
+                       const float* v0,
+                       int B,
+                       const std::vector<float>& chains,
+                       const float* u,
+                       StepWorkspace& ws,
+                       ThreadPool& pool) {
+  const int D = m.n_visible, L = m.n_hidden, T = static_cast<int>(p.ladder.size());
+  const int rows = static_cast<int>(chains.size() / D), C = rows / T;
+  ws.m0.resize(static_cast<std::size_t>(B) * L);
+  hidden_fields(m, v0, B, ws.m0.data());
+  run_layer({p.hidden_type, B, L, ws.m0.data(), m.hidden_bias.data(), nullptr, nullptr}, pool);
+  ws.recon.resize(static_cast<std::size_t>(B) * D);
+  visible_fields(m, ws.m0.data(), B, ws.recon.data());
+  run_layer({p.visible_type, B, D, ws.recon.data(), m.visible_bias.data(), nullptr, nullptr}, pool);
+  const double reconstruction = mean_squared_difference(v0, ws.recon.data(), ws.recon.size());
+
+  ws.tempered = chains;
+  ws.zeros.assign(std::max(D, L), 0.0f);
+  const ChainBlock block{&m,   ws.zeros.data(), ws.zeros.data(), ws.tempered.data(),
+                         rows, nullptr,         p.seed,          RandomStream::temper};
+  const std::vector<ChainLevel> levels = levels_at(block, p.ladder);
+  std::vector<std::uint64_t> accepted(T - 1), attempted(T - 1);
+  for (int t = 1; t <= p.cd_steps; ++t) {
+    hidden_products(block, ws.chains);
+    swap_round(block, levels, p.round + t - 1, ws.chains, accepted.data(), attempted.data());
+    sweep_from_products(block, levels, u, ws.chains, pool);
+    u += static_cast<std::size_t>(rows) * (L + D);
+  }
+  ws.x.resize(static_cast<std::size_t>(C) * D);
+  for (int c = 0; c < C; ++c)
+    std::copy_n(ws.tempered.data() + (static_cast<std::size_t>(c) * T + T - 1) * D, D,
+                ws.x.data() + static_cast<std::size_t>(c) * D);
+  ws.mh.resize(static_cast<std::size_t>(C) * L);
+  hidden_fields(m, ws.x.data(), C, ws.mh.data());
+  run_layer({p.hidden_type, C, L, ws.mh.data(), m.hidden_bias.data(), nullptr, nullptr}, pool);
   return reconstruction;
 }
 
@@ -214,12 +268,21 @@ double train_step(CpuModel& cm,
                   StepWorkspace& ws,
                   ThreadPool& pool) {
   const int D = cm.model.n_visible;
-  const int R = p.persistent ? static_cast<int>(cm.state.chains.size() / D) : B;
+  if (!p.ladder.empty()) {
+    const double reconstruction = tempering_phase(cm.model, p, v0, B, cm.state.chains, u, ws, pool);
+    gradients(cm.model, p, v0, B, static_cast<int>(ws.x.size() / D), cm.state, ws);
+    update(cm.model, p, cm.state, ws, pool);
+    std::swap(cm.state.chains, ws.tempered);  // same size; rewritten next step
+    return reconstruction;
+  }
+  const int width = p.hidden_chains ? cm.model.n_hidden : D;
+  const int R = p.persistent ? static_cast<int>(cm.state.chains.size() / width) : B;
   const double reconstruction =
       gibbs_phase(cm.model, p, v0, B, p.persistent ? cm.state.chains.data() : v0, R, u, ws, pool);
   gradients(cm.model, p, v0, B, R, cm.state, ws);
   update(cm.model, p, cm.state, ws, pool);
-  if (p.persistent) std::swap(cm.state.chains, ws.x);  // same size; ws.x is rewritten next step
+  // Same sizes; ws.x and ws.h are rewritten by the next step.
+  if (p.persistent) std::swap(cm.state.chains, p.hidden_chains ? ws.h : ws.x);
   return reconstruction;
 }
 
@@ -236,10 +299,12 @@ StepParams step_params(const TrainSetup& setup, const StepHyper& hyper, int cd_s
   p.hidden_type = setup.hidden_type;
   p.cd_steps = cd_steps;
   p.persistent = setup.persistent;
+  p.hidden_chains = setup.persistent && setup.pcd_chains == PcdChains::hidden;
   p.centering = setup.centering;
   p.sparsity = setup.sparsity;
   p.update.optimizer = setup.optimizer;
   p.update.hyper = hyper;
+  p.ladder = setup.tempering_ladder;
   return p;
 }
 
@@ -250,6 +315,9 @@ std::unique_ptr<TrainingState> CpuBackend::start_training(const TrainSetup& setu
                                                           const ResidentData& data) {
   RBM_EXPECTS(data.n_samples <= UINT32_MAX, "the CPU backend trains on at most 2^32 - 1 rows, got ",
               data.n_samples);
+  RBM_EXPECTS(setup.math != GemmMath::bf16,
+              "the CPU backend trains in float32; bf16 GEMMs (TrainConfig::math, --math bf16) "
+              "need the CUDA backend");
   auto state = std::make_unique<CpuTrainingState>();
   state->setup = setup;
   state->data = &as_cpu(data);
@@ -264,7 +332,8 @@ EpochReport CpuBackend::train_epoch(TrainingState& base, const EpochPlan& plan) 
   auto& st = static_cast<CpuTrainingState&>(base);
   const CpuData& data = *st.data;
   const int D = data.n_visible, B = plan.batch_size;
-  const int R = st.setup.persistent ? st.setup.chain_rows : B;
+  const int levels = std::max<int>(1, static_cast<int>(st.setup.tempering_ladder.size()));
+  const int R = st.setup.persistent ? st.setup.chain_rows * levels : B;
   const int L = st.setup.n_hidden;
   const std::size_t n_batches = data.n_samples / B;
   const std::size_t step_uniforms = cd_step_uniform_count(R, D, L, plan.cd_steps);
@@ -292,8 +361,10 @@ EpochReport CpuBackend::train_epoch(TrainingState& base, const EpochPlan& plan) 
             fill_uniforms(seed, RandomStream::gibbs, 0, offset + b, e - b, st.uniforms.data() + b);
           },
           kMinElementsPerThread);
+      p.round = offset / (static_cast<std::uint64_t>(R) * (L + D));  // tempering's round count
       offset += step_uniforms;
       p.first_step = steps == 0;
+      p.seed = seed;
       p.update.scalars = step_scalars(p.update.optimizer, p.update.hyper, steps + 1);
       error_sum += train_step(cm, p, st.batch.data(), B, st.uniforms.data(), st.ws, pool_);
     }

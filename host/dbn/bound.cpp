@@ -36,10 +36,9 @@ TopLogZ top_log_z(Engine& engine,
                   const DbnBoundOptions& options,
                   const std::vector<double>& p_on,
                   std::size_t n_rows) {
-  const int log2_states = std::min(top.n_visible, top.n_hidden);
-  const bool exact = options.top_log_z == LikelihoodMethod::exact ||
-                     (options.top_log_z == LikelihoodMethod::auto_ &&
-                      log2_states <= options.log_z.max_log2_states);
+  const bool exact =
+      options.top_log_z == LikelihoodMethod::exact ||
+      (options.top_log_z == LikelihoodMethod::auto_ && engine.can_enumerate(top, options.log_z));
   if (exact) return {engine.log_z(top, options.log_z).log_z, 0.0, LikelihoodMethod::exact};
   AisOptions ais = options.ais;
   if (ais.base_visible_bias.empty())
@@ -211,17 +210,16 @@ DbnBound dbn_log_likelihood_bound(Engine& engine,
   result.first_layer_log_likelihood = NAN;
   result.exact_log_likelihood = NAN;
   const DataHandle handle = engine.upload(data);
-  if (std::min(first.n_visible, first.n_hidden) <= options.log_z.max_log2_states)
-    result.first_layer_log_likelihood =
-        engine.mean_log_likelihood(first, handle, engine.log_z(first, options.log_z).log_z);
   if (net.layers.size() == 1) {  // the net is its RBM: the bound is the exact log-likelihood
-    RBM_EXPECTS(!std::isnan(result.first_layer_log_likelihood),
-                "the one-layer DBN's log-likelihood needs ",
-                "log Z of its RBM, beyond the exact limit 2^", options.log_z.max_log2_states);
-    result.bound = result.exact_log_likelihood = result.first_layer_log_likelihood;
-    result.log_z_top = engine.log_z(first, options.log_z).log_z;
+    const LogZResult log_z = engine.log_z(first, options.log_z);  // refused beyond the limits
+    result.bound = result.exact_log_likelihood = result.first_layer_log_likelihood =
+        engine.mean_log_likelihood(first, handle, log_z.log_z);
+    result.log_z_top = log_z.log_z;
     return result;
   }
+  if (engine.can_enumerate(first, options.log_z))
+    result.first_layer_log_likelihood =
+        engine.mean_log_likelihood(first, handle, engine.log_z(first, options.log_z).log_z);
   std::vector<RowTerms> rows(data.n_samples);
   for (std::size_t n = 0; n < data.n_samples; ++n) rows[n] = row_terms(first, data, n);
   std::vector<double> p_on(first.n_hidden, 0.0);

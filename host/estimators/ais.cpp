@@ -222,14 +222,17 @@ std::vector<LikelihoodEstimate> Engine::log_likelihood(const std::vector<Model>&
   const auto start_time = Clock::now();
   expect_one_shape(models, "log_likelihood");
   const Model& first = models.front();
-  const bool exact =
-      options.method == LikelihoodMethod::exact ||
-      (options.method == LikelihoodMethod::auto_ && can_enumerate(first, options.exact));
+  // auto_: exact when exact log Z of all the models is within its limits (by default its time
+  // budget).
+  const bool exact = options.method == LikelihoodMethod::exact ||
+                     (options.method == LikelihoodMethod::auto_ &&
+                      log_z_estimate(first, options.exact, models.size()).allowed);
   std::vector<LikelihoodEstimate> estimates(models.size());
   if (exact) {
     const std::vector<LogZResult> log_zs = log_z(models, options.exact);
     for (std::size_t m = 0; m < models.size(); ++m) {
       estimates[m].log_z = log_zs[m].log_z;
+      estimates[m].exact = log_zs[m];
       estimates[m].mean_log_likelihood = mean_log_likelihood(models[m], data, log_zs[m].log_z);
       estimates[m].seconds = seconds_since(start_time);
     }

@@ -81,7 +81,8 @@ void save_checkpoint(const std::string& path, const TrainingCheckpoint& c) {
     file.metadata[p + "rng_offset"] = std::to_string(s.rng_offset);
     file.metadata[p + "steps"] = std::to_string(s.steps);
     add(file, p + "optimizer", {static_cast<std::int64_t>(s.optimizer.size()) / P, P}, s.optimizer);
-    add(file, p + "chains", {static_cast<std::int64_t>(s.chains.size()) / D, D}, s.chains);
+    const auto width = static_cast<std::int64_t>(detail::chain_width(model, c.configs[m]));
+    add(file, p + "chains", {static_cast<std::int64_t>(s.chains.size()) / width, width}, s.chains);
     add(file, p + "sparsity", {L}, s.sparsity);
     add(file, p + "visible_offsets", {D}, s.visible_offsets);
     add(file, p + "hidden_offsets", {L}, s.hidden_offsets);

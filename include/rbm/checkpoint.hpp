@@ -3,7 +3,8 @@
 // averages, RNG offsets, epoch, configs). Written atomically; `Engine::resume` continues them.
 //
 // Layout: per model m, tensors `m<m>.weights` [D,L], `.visible_bias`, `.hidden_bias`,
-// `.optimizer` [slots, D·L+D+L], `.chains` [R,D], `.sparsity` [L], `.visible_offsets` [D],
+// `.optimizer` [slots, D·L+D+L], `.chains` [R,L] or [R,D] (TrainConfig::pcd_chains),
+// `.sparsity` [L], `.visible_offsets` [D],
 // `.hidden_offsets` [L] (present when used), all F32; metadata `format` = "rbm-checkpoint",
 // `epochs_done`, `n_models`, `note`, and per model the config (JSON), unit types, provenance,
 // `rng_offset` and `steps` (decimal).

@@ -98,6 +98,30 @@ RBM_EXPORT Dataset make_bars_and_stripes(int n);
 /// stroke thickness and pixel noise; `per_class` images per digit (1 to 10^6), labels 0..9.
 RBM_EXPORT Dataset make_glyph_digits(std::size_t per_class, std::uint64_t seed = 1);
 
+/// Element type of a caller's array of data bits (DataView). Arrays of other 1-, 4- and 8-byte
+/// integer types holding 0/1 (bool, int8, uint32, ...) have the same bytes as one of these.
+enum class ElementType : std::uint8_t { uint8, int32, int64, float32, float64 };
+RBM_EXPORT const char* to_string(ElementType type);
+
+/// A dataset in memory the caller owns: N rows of D data bits (each exactly 0 or 1), row-major
+/// and contiguous, in host memory or on a CUDA device; read only during the call it is given
+/// to (dataset_from, Engine::upload). Lets arrays from other libraries (NumPy, PyTorch, CuPy)
+/// become datasets in one pass, and device arrays be uploaded without a trip through host
+/// memory.
+struct DataView {
+  const void* data = nullptr;
+  std::size_t n_samples = 0;  ///< N
+  int n_visible = 0;          ///< D
+  ElementType type = ElementType::uint8;
+  int cuda_device = -1;  ///< -1: host memory; otherwise the CUDA device the memory is on
+  std::string name;      ///< what the data is, for messages
+};
+
+/// The rows of a host-memory view as a Dataset (no labels, no image shape). Throws
+/// InvalidArgument for an empty view, a null pointer, device memory, or a value that is not
+/// exactly 0 or 1 (naming its row and column).
+RBM_EXPORT Dataset dataset_from(const DataView& view);
+
 /// Builds a dataset from a spec string (see the file comment). Throws InvalidArgument naming
 /// the part of the spec that is wrong, IoError for file problems.
 RBM_EXPORT Dataset load_dataset(const std::string& spec);

@@ -134,10 +134,11 @@ struct DbnBoundOptions {
   int samples = 100;  ///< per data row, ≥ 2 (the standard error needs a spread)
   std::uint64_t seed = 1;
   bool exact_expectation = false;  ///< enumerate h (L of the first layer ≤ kDbnMaxExactHidden)
-  /// log Z₂: exact when 2^min(L, L₂) ≤ 2^log_z.max_log2_states (auto_) or when asked (exact),
-  /// else by AIS (Engine::ais_log_z with `ais`; an empty ais.base_visible_bias means the base
-  /// rate of the first layer's mean posterior over the data). The first RBM's exact
-  /// log-likelihood is reported within the same limit.
+  /// log Z₂: exact when within exact log Z's limits `log_z` (auto_: Engine::can_enumerate; by
+  /// default a time budget, see LogZOptions) or when asked (exact), else by AIS (Engine::ais_log_z
+  /// with `ais`; an empty ais.base_visible_bias means the base rate of the first layer's mean
+  /// posterior over the data). The first RBM's exact log-likelihood is reported within the same
+  /// limits (a one-layer net's is refused beyond).
   LikelihoodMethod top_log_z = LikelihoodMethod::auto_;
   LogZOptions log_z;
   AisOptions ais;

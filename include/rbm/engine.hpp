@@ -93,6 +93,12 @@ class RBM_EXPORT Engine {
 
   /// Copies `data` to the backend once (compact form). Throws InvalidArgument if invalid.
   DataHandle upload(const Dataset& data);
+  /// Uploads the rows `view` points to. Host memory: read and copied, on either backend. CUDA
+  /// device memory: the CUDA backend converts it on its own device, device to device, after
+  /// waiting for the work queued on that device (so a producer's pending writes land first);
+  /// the CPU backend refuses it. A value other than 0 or 1 (NaN included) is an
+  /// InvalidArgument naming its row and column.
+  DataHandle upload(const DataView& view);
 
   /// Trains M models of one shape together, model m with configs[m] (configs may hold one
   /// entry for all). Models whose configs share unit types, optimizer, PCD chains, batch and
@@ -118,13 +124,21 @@ class RBM_EXPORT Engine {
                             const DataHandle& data,
                             const TrainOptions& options = {});
 
-  /// Whether exact log Z of `model` fits options' limits (log_z would not refuse it): a one-hot
-  /// hidden layer, or 2^min(D, L) ≤ 2^max_log2_states states.
+  /// Whether exact log Z of `model` is within the limits of `options` (log_z would not refuse
+  /// it): the check of log_z_estimate for one model.
   bool can_enumerate(const Model& model, const LogZOptions& options = {}) const;
-  /// Exact log Z by enumerating the smaller layer (float64 accumulation).
+  /// Exact log Z by enumerating the smaller layer (float64 accumulation). Refused
+  /// (InvalidArgument) beyond the limits of `options` (by default a time budget, see
+  /// LogZOptions); throws Cancelled when options.progress returns false.
   LogZResult log_z(const Model& model, const LogZOptions& options = {});
   /// The same for several models of one shape, in one call.
   std::vector<LogZResult> log_z(const std::vector<Model>& models, const LogZOptions& options = {});
+  /// What log_z of `n_models` models shaped like `model` would cost on this engine, and whether
+  /// `options` allow it (the check log_z makes). The first call on a CPU engine measures its
+  /// rate (a few ms).
+  LogZEstimate log_z_estimate(const Model& model,
+                              const LogZOptions& options = {},
+                              std::size_t n_models = 1);
 
   /// F(v) = -log Σ_h e^{-E(v,h)} for every sample, in float64: -bᵀv - Σ_j softplus(c_j +
   /// vᵀW_{:,j}) for Bernoulli hidden units (log 2cosh for spin, log-sum-exp for Potts).

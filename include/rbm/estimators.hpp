@@ -89,7 +89,8 @@ RBM_EXPORT const char* to_string(LikelihoodMethod method);
 RBM_EXPORT LikelihoodMethod parse_likelihood_method(const std::string& text);
 
 struct LikelihoodOptions {
-  /// auto_: exact when the enumeration is affordable (exact.max_log2_states), else AIS.
+  /// auto_: exact when exact log Z is within exact's limits (by default its time budget, see
+  /// LogZOptions), else AIS.
   LikelihoodMethod method = LikelihoodMethod::auto_;
   LogZOptions exact;
   AisOptions ais;  ///< an empty base_visible_bias means: the base rate of the data evaluated
@@ -102,6 +103,7 @@ struct LikelihoodEstimate {
   LikelihoodMethod method = LikelihoodMethod::exact;  ///< exact or ais, never auto_
   double log_z = 0;
   double log_z_error = 0;          ///< AIS standard error of log Z (0 when exact)
+  LogZResult exact;                ///< exact: the enumeration's states, pairs and time
   double mean_log_likelihood = 0;  ///< mean(−F(v)) − log Z (with AIS: the upper side, on average)
   /// Reverse AIS over bracket_rows rows (bracket_rows > 0 with AIS): the lower side and its
   /// standard error, and the AIS value on the same rows, the upper side.

@@ -68,7 +68,8 @@ RBM_EXPORT void write_image_grid(const std::string& path,
 // ---- Plots (PLplot; NotBuilt when the library was built without it) --------------------------
 
 /// True when write_line_plot, write_bar_chart and write_heatmap work in this build and on this
-/// machine (PLplot compiled in and its cairo driver installed).
+/// machine (PLplot compiled in and its cairo driver installed), unless the environment variable
+/// RBM_PLOTS is "off", which makes the library behave as if built without PLplot.
 RBM_EXPORT bool plots_available();
 
 /// One curve of a line plot.

@@ -44,6 +44,9 @@ class RBM_EXPORT Schedule {
   Shape shape() const { return shape_; }
   double first() const { return first_; }
   bool is_constant() const { return shape_ == Shape::constant; }
+  /// True when a value at some epoch depends on the run's length (linear and exponential
+  /// between two different values, a switch at a fraction of the run).
+  bool depends_on_run_length() const;
   /// The text parse() reads back.
   std::string to_string() const;
   bool operator==(const Schedule& other) const;
@@ -71,12 +74,41 @@ RBM_EXPORT const char* to_string(Optimizer optimizer);
 /// Parses "sgd" | "momentum" | "nesterov" | "rmsprop" | "adam"; throws InvalidArgument otherwise.
 RBM_EXPORT Optimizer parse_optimizer(const std::string& text);
 
+/// What persistent chains carry from one mini-batch step to the next (PCD).
+///  hidden   the last hidden sample, drawn from the fields the step's statistics already computed
+///           (as scikit-learn's BernoulliRBM does): a step costs CD-k's GEMMs plus the data's
+///           mean-field reconstruction for the reported error.
+///  visible  the last visible sample; the next step draws the chains' hidden units from it with
+///           the updated weights (Tieleman 2008), one GEMM of R×D×L more per step.
+enum class PcdChains : std::uint8_t { hidden, visible };
+RBM_EXPORT const char* to_string(PcdChains chains);
+/// Parses "hidden" | "visible"; throws InvalidArgument otherwise.
+RBM_EXPORT PcdChains parse_pcd_chains(const std::string& text);
+
+/// The arithmetic of the CUDA backend's GEMMs (the CPU backend computes in float32 and refuses
+/// bf16). Statistics, updates and the master parameters are float32 in every mode.
+///  fp32  float32 GEMMs
+///  tf32  TF32 tensor cores (10-bit mantissa inputs, float32 accumulation)
+///  bf16  bfloat16 copies of the weights and activations (8-bit mantissa), float32 accumulation
+enum class GemmMath : std::uint8_t { fp32, tf32, bf16 };
+RBM_EXPORT const char* to_string(GemmMath math);
+/// Parses "fp32" | "tf32" | "bf16"; throws InvalidArgument otherwise.
+RBM_EXPORT GemmMath parse_gemm_math(const std::string& text);
+
 /// Everything a CD-k / PCD run needs (the recipe). Serialised into each model's provenance, so
 /// that a model file says how to make it again.
 struct RBM_EXPORT TrainConfig {
-  Schedule cd_steps = 1;      ///< k: Gibbs steps in the negative phase (may grow per epoch)
-  bool persistent = false;    ///< PCD: chains persist across mini-batches
-  int n_chains = 0;           ///< PCD chains; 0 = one per mini-batch row (the largest batch)
+  Schedule cd_steps = 1;    ///< k: Gibbs steps in the negative phase (may grow per epoch)
+  bool persistent = false;  ///< PCD: chains persist across mini-batches
+  int n_chains = 0;         ///< PCD chains; 0 = one per mini-batch row (the largest batch)
+  PcdChains pcd_chains = PcdChains::hidden;  ///< what the chains carry between steps
+  /// Parallel tempering as PCD's negative phase (Desjardins et al., AISTATS 2010): each of the
+  /// n_chains chains is a ladder of this many levels, β geometric from tempering_min_beta to 1,
+  /// whose β = 1 level gives the negative statistics; the chains are then visible states
+  /// whatever pcd_chains says. 0 = plain PCD (1, a one-level ladder, draws the very chains of
+  /// plain PCD with visible chains through the tempering code).
+  int tempering_replicas = 0;
+  float tempering_min_beta = 0.1f;
   Schedule batch_size = 100;  ///< B (may grow per epoch: seed 002's N_ini → N_fin)
   int epochs = 10;
 
@@ -107,7 +139,7 @@ struct RBM_EXPORT TrainConfig {
   std::uint64_t seed = 1;         ///< drives init, shuffling and sampling; runs repeat exactly
   float init_weight_std = 0.01f;  ///< W ~ N(0, std²) (Hinton's guide)
   bool init_visible_bias_from_data = true;  ///< b from the data's pixel means (Hinton's guide)
-  bool use_tf32 = false;                    ///< CUDA only: TF32 tensor-core GEMMs
+  GemmMath math = GemmMath::fp32;           ///< CUDA GEMM arithmetic
   /// Training stops with Diverged when a parameter is non-finite or |θ| exceeds this.
   float max_abs_parameter = 1e4f;
 };
@@ -146,7 +178,7 @@ struct TrainingCheckpoint {
   /// Per model: what the optimizer, the PCD chains and the regularizers carry between steps.
   struct ModelState {
     std::vector<float> optimizer;        ///< [slots][D·L + D + L]: W, b, c per slot
-    std::vector<float> chains;           ///< PCD chains [R][D] in unit values, else empty
+    std::vector<float> chains;           ///< PCD chains [R][L] or [R][D] (pcd_chains), unit values
     std::vector<float> sparsity;         ///< q [L] when sparsity is on
     std::vector<float> visible_offsets;  ///< μ [D] when centering
     std::vector<float> hidden_offsets;   ///< λ [L] when centering
@@ -159,6 +191,13 @@ struct TrainingCheckpoint {
   std::vector<ModelState> states;
   std::string note;  ///< free text for the caller (the CLI stores its run configuration here)
 };
+
+/// Makes `epochs` the new total length of a checkpoint's run (every model's config), so that
+/// Engine::resume trains on to it (or, fewer than planned, stops earlier). The result equals an
+/// uninterrupted run of `epochs` epochs, which is why it is refused (InvalidArgument, naming
+/// the schedule) when a schedule depends on the run's length: the epochs already done would
+/// have followed another schedule. Also refused when `epochs` < checkpoint.epochs_done.
+RBM_EXPORT void set_total_epochs(TrainingCheckpoint& checkpoint, int epochs);
 
 /// How a run is driven (not part of the recipe).
 struct TrainOptions {

@@ -1,5 +1,5 @@
-// cuda/logz_math.hpp — the arithmetic of exact log Z in split-product form, shared by the CUDA
-// kernels (cuda/logz.cu) and by CPU tests that run the very same functions on small models.
+// host/common/logz_math.hpp — the arithmetic of exact log Z in split-product form, shared by the
+// CUDA kernels (cuda/logz.cu) and by CPU tests that run the very same functions on small models.
 //
 // Plain C++ (no CUDA headers): every function is RBM_HD, so nvcc compiles it for the device and
 // g++ for the host. This is how the algorithm is tested on machines without a GPU.
@@ -41,7 +41,8 @@
 #include <cstring>
 #include <limits>
 
-#include "host/common/philox.hpp"  // RBM_HD: __host__ __device__ under nvcc, inline otherwise
+#include "host/common/hd.hpp"
+#include "host/common/numeric.hpp"  // softplus
 
 // Loop pragmas for the device pass only (the host compiler of an nvcc build would warn).
 #if defined(__CUDA_ARCH__)
@@ -52,7 +53,7 @@
 #define RBM_LOGZ_NO_UNROLL
 #endif
 
-namespace rbm::cuda::logz {
+namespace rbm::detail::logz {
 
 // ---- Geometry (the kernel's tiling; the CPU emulation uses the same numbers) ----------------
 inline constexpr int kMaxEnumeratedBits = 48;  ///< L limit: bounded tables, 64-bit indices
@@ -121,14 +122,6 @@ RBM_HD void extract_exponent(float& prod, int& exponent_sum, std::uint32_t one_b
 /// The fast pair: one FMA and one multiply, no special function.
 RBM_HD float fast_step(float prod, float x, float y, float one) {
   return prod * fmaf(x, y, one);
-}
-
-RBM_HD double softplus(double u) {
-  return u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
-}
-
-RBM_HD float softplus(float u) {
-  return u > 0 ? u + log1pf(expf(-u)) : log1pf(expf(u));
 }
 
 /// The guarded pair: fx, fy are raw fields. Multiplies prod by 2^frac and adds the integer part
@@ -543,10 +536,52 @@ inline SplitGeometry make_split_geometry(int n_visible, int n_hidden) {
   return g;
 }
 
+// ---- Several models per launch ---------------------------------------------------------------
+// Models of one shape whose enumeration fits in one chunk share every launch: their per-model
+// arrays lie one after another (model m at m × the array's size per model), and a launch's
+// prefix tiles are model-major, suffix tiles fastest. One model over several chunks is the same
+// launch with one model, starting at the chunk's first tile.
+
+/// Prefix tile `launch_tile` of a launch whose models have `tiles_per_model` tiles each.
+struct LaunchTile {
+  int model;           ///< the model of the launch it belongs to
+  std::uint64_t tile;  ///< its prefix tile within that model's enumeration
+};
+RBM_HD LaunchTile launch_tile(std::uint64_t launch_tile,
+                              std::uint64_t tiles_per_model,
+                              std::uint64_t first_tile) {
+  return LaunchTile{static_cast<int>(launch_tile / tiles_per_model),
+                    first_tile + launch_tile % tiles_per_model};
+}
+
+/// Block `block` of the split-product launch: its launch tile and suffix tile.
+struct LaunchBlock {
+  std::uint64_t tile;  ///< launch tile (see launch_tile)
+  int suffix_tile;
+};
+RBM_HD LaunchBlock launch_block(std::uint64_t block, int n_suffix_tiles) {
+  return LaunchBlock{block / static_cast<std::uint64_t>(n_suffix_tiles),
+                     static_cast<int>(block % static_cast<std::uint64_t>(n_suffix_tiles))};
+}
+
+/// Entry `e` of the suffix-table launch over every model's [Dpad][Qpad] entries.
+struct TableEntry {
+  int model;
+  int unit;           ///< i (≥ D: padding)
+  int suffix;         ///< q (≥ Q: padding)
+  std::size_t local;  ///< i·Qpad + q, the entry within the model's tables
+};
+RBM_HD TableEntry table_entry(std::size_t e, std::size_t entries_per_model, int padded_suffixes) {
+  const std::size_t local = e % entries_per_model;
+  return TableEntry{static_cast<int>(e / entries_per_model),
+                    static_cast<int>(local / padded_suffixes),
+                    static_cast<int>(local % padded_suffixes), local};
+}
+
 /// Local slot → suffix column of a block: thread column tx owns suffixes tx·4 + {0..3} and
 /// 64 + tx·4 + {0..3}, so that a quarter-warp's 16-byte shared loads cover 128 contiguous bytes.
 RBM_HD int thread_suffix(int tx, int b) {
   return (b < 4 ? 0 : kTileSuffixes / 2) + tx * 4 + (b & 3);
 }
 
-}  // namespace rbm::cuda::logz
+}  // namespace rbm::detail::logz
