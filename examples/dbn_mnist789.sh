@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A two-layer deep belief net on MNIST digits 7, 8, 9 (binarised at 0.5): 784 → 256 → 256, the
-# first layer by CD-1, the top layer by PCD-1 on one sample of the first layer's hidden units
-# per image. Generated digits (Gibbs in the top RBM, then one downward pass; the bottom drawn as
+# first layer by CD-1, the top layer by PCD-1 (learning rate decaying from 0.01 to 0.001) on one
+# sample of the first layer's hidden units per image. Generated digits (Gibbs in the top RBM, then one downward pass; the bottom drawn as
 # p(v | h)) beside those of the first RBM alone, and the top layer's features of a few images.
 # Exact log-likelihoods and the bound need log Z of 2^256 states here, so none are computed.
 #   bash examples/dbn_mnist789.sh [--quick]
@@ -20,7 +20,7 @@ fi
 
 "$RBM" dbn train --data "$train" --cd 1 --batch 100 --optimizer momentum --lr 0.05 \
   --epochs "$epochs" --seed 1 $backend --out "$out/dbn.safetensors" --layer "$hidden" \
-  --layer "{\"hidden\": $hidden, \"persistent\": true, \"n_chains\": 100, \"learning_rate\": \"0.01\", \"epochs\": $top_epochs}"
+  --layer "{\"hidden\": $hidden, \"persistent\": true, \"n_chains\": 100, \"learning_rate\": \"exp:0.01:0.001\", \"epochs\": $top_epochs}"
 
 for layers in 2 1; do
   name=dbn
