@@ -27,6 +27,17 @@ CouplingGraph parse_coupling_graph(const std::string& text) {
             "' (expected full, restricted (rbm) or semi-restricted)");
 }
 
+const char* to_string(BmSweep sweep) {
+  return sweep == BmSweep::sequential ? "sequential" : "colour-classes";
+}
+
+BmSweep parse_bm_sweep(const std::string& text) {
+  if (text == "colour-classes") return BmSweep::colour_classes;
+  if (text == "sequential") return BmSweep::sequential;
+  RBM_THROW(InvalidArgument, "unknown sweep order '", text,
+            "' (expected colour-classes or sequential)");
+}
+
 std::vector<std::uint8_t> coupling_mask(CouplingGraph graph, int n_visible, int n_hidden) {
   RBM_EXPECTS(n_visible >= 0 && n_hidden >= 0 && n_visible + n_hidden >= 1,
               "a Boltzmann machine needs at least one unit, got D=", n_visible, " H=", n_hidden);

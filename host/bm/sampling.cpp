@@ -1,5 +1,6 @@
 // host/bm/sampling.cpp — free-running Gibbs chains of a Boltzmann machine with a temperature
 // schedule (simulated annealing), and the sampled learning gradient with chains of any length.
+#include <algorithm>
 #include <cmath>
 
 #include "host/bm/bm_math.hpp"
@@ -49,7 +50,8 @@ void validate(const BoltzmannMachine& machine, const BmSampleOptions& o) {
 BmSamples bm_sample(const BoltzmannMachine& machine, const BmSampleOptions& options) {
   validate(machine, options);
   const Params p(machine);
-  const std::vector<int> order = detail::bm::sweep_order(machine);
+  std::vector<int> order = detail::bm::sweep_order(machine);
+  if (options.sweep == BmSweep::sequential) std::sort(order.begin(), order.end());
   const std::size_t n = machine.n_units, chains = options.n_chains;
   std::vector<std::uint8_t> states = options.init;
   if (states.empty()) {

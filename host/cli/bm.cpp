@@ -267,7 +267,8 @@ int run_sample(SampleCommand& o) {
          {"png", o.png},
          {"samples", samples.n_samples()},
          {"lowest_energy", lowest},
-         {"temperature", o.temperature}},
+         {"temperature", o.temperature},
+         {"sweep", rbm::to_string(options.sweep)}},
         format("wrote %s and %s.jsonl: %zu samples, lowest energy %.6g (temperature %s)",
                o.png.c_str(), stem_of(o.png).c_str(), samples.n_samples(), lowest,
                o.temperature.c_str()));
@@ -339,6 +340,11 @@ Runner add_bm(CLI::App& app) {
                    "T or a schedule over the burn-in, e.g. exp:10:0.05 anneals (samples are kept "
                    "at its last value)")
       ->capture_default_str();
+  sample
+      ->add_option_function<std::string>(
+          "--sweep", [s](const std::string& text) { s->sample.sweep = parse_bm_sweep(text); },
+          "order of the units in a sweep: colour-classes (default) | sequential (index order)")
+      ->check(CLI::IsMember({"colour-classes", "sequential"}));
   sample->add_option("--seed", s->sample.seed, "random seed")->capture_default_str();
   sample
       ->add_option("--png", s->png,

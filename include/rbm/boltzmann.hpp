@@ -16,8 +16,10 @@
 // (unit k gets the smallest colour none of its coupled lower-numbered units has), in index order
 // within a class. Units of one class are not coupled, so each class is one block update: the
 // RBM's bipartite graph gives two classes (all visible, then all hidden) and a full graph N
-// classes of one unit. Unit k turns on when u < σ(f_k / T), f_k = b_k + Σ_j w_kj s_j, with u the
-// Philox uniform random_uniform(seed, stream, substream, base + k) of the chain's sweep.
+// classes of one unit. The sampler can also sweep sequentially, in index order 0..N−1
+// (BmSweep::sequential); both orders leave p(s) invariant. Unit k turns on when u < σ(f_k / T), f_k
+// = b_k + Σ_j w_kj s_j, with u the Philox uniform random_uniform(seed, stream, substream, base + k)
+// of the chain's sweep.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -116,6 +118,15 @@ RBM_EXPORT BmGradient bm_exact_gradient(const BoltzmannMachine& machine,
 
 // ---- Sampling ---------------------------------------------------------------------------------
 
+/// The order of the units in a Gibbs sweep (see the top of this file).
+enum class BmSweep : std::uint8_t {
+  colour_classes,  ///< class by class of the coupling graph's greedy colouring
+  sequential,      ///< index order 0..N−1
+};
+RBM_EXPORT const char* to_string(BmSweep sweep);
+/// Parses "colour-classes" | "sequential"; throws InvalidArgument otherwise.
+RBM_EXPORT BmSweep parse_bm_sweep(const std::string& text);
+
 /// Free-running Gibbs chains with a temperature schedule (simulated annealing).
 struct BmSampleOptions {
   int n_chains = 16;
@@ -125,6 +136,7 @@ struct BmSampleOptions {
   /// T over the burn-in: schedule.at(t, burn_in) at sweep t (t < burn_in), its value at the last
   /// burn-in sweep afterwards, e.g. Schedule::exponential(10, 0.05) anneals from 10 to 0.05.
   Schedule temperature = 1.0;
+  BmSweep sweep = BmSweep::colour_classes;
   std::uint64_t seed = 1;
   std::vector<std::uint8_t> init;  ///< starts [n_chains][N] (bits), or empty: uniform random
   int threads = 0;                 ///< CPU threads (0 = all); the samples do not depend on it
