@@ -49,6 +49,21 @@ TEST_F(BmDbnCli, BoltzmannTrainEvalSample) {
   EXPECT_EQ(last_json(r.output)["samples"].get<int>(), 8);
   EXPECT_TRUE(std::filesystem::exists(path("s.png")));
   EXPECT_TRUE(std::filesystem::exists(path("s.jsonl")));
+  // The library's sequential sweep, drawn through the CLI: the same samples.
+  r = run_cli("bm sample --model " + model + " --chains 8 --burn-in 50 --sweep sequential --json " +
+              "--png " + path("q.png"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(last_json(r.output)["sweep"], "sequential");
+  BmSampleOptions options;
+  options.n_chains = 8;
+  options.burn_in = 50;
+  options.sweep = BmSweep::sequential;
+  const BmSamples samples = bm_sample(machine, options);
+  std::ifstream numbers(path("q.jsonl"));
+  std::size_t rows = 0;
+  for (std::string line; std::getline(numbers, line) && rows < samples.n_samples(); ++rows)
+    EXPECT_DOUBLE_EQ(nlohmann::json::parse(line)["energy"].get<double>(), samples.energies[rows]);
+  EXPECT_EQ(rows, samples.n_samples());
 }
 
 TEST_F(BmDbnCli, BoltzmannRefusesCudaAndRbmOnlyOptions) {
@@ -111,6 +126,17 @@ TEST_F(BmDbnCli, DbnTrainSampleTransformEval) {
   EXPECT_DOUBLE_EQ(bound["bound"].get<double>(),
                    dbn_log_likelihood_bound(engine, net, make_bars_and_stripes(3), options).bound);
   EXPECT_LE(bound["bound"].get<double>(), bound["exact_log_likelihood"].get<double>() + 1e-4);
+  EXPECT_EQ(bound["log_z_top_method"], "exact");
+
+  // Below the top RBM's 2^6 states, exact log Z's limit sends it to AIS, and the first RBM's
+  // 2^8 states are beyond it too.
+  r = run_cli("dbn eval --model " + model +
+              " --data bas:3 --exact --max-log2-states 5 --ais-betas 200 --json --backend cpu");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json limited = last_json(r.output);
+  EXPECT_EQ(limited["log_z_top_method"], "ais");
+  EXPECT_GT(limited["log_z_top_standard_error"].get<double>(), 0);
+  EXPECT_TRUE(limited["first_layer_log_likelihood"].is_null());
 }
 
 TEST_F(BmDbnCli, DbnLayerErrorsNameTheProblem) {
