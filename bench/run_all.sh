@@ -50,6 +50,11 @@ if [ -x "$train" ]; then
   done
 fi
 
+# AIS against exact log Z at L = 16, 20, 24 and AIS's cost at 784×500 (K = 10^4; C = 100 and
+# 1000 on the GPU), on MNIST models trained there.
+[ -d "$mnist" ] && RBM="$build/rbm" RBM_BACKEND=cuda RBM_MNIST_DIR="$mnist" OUT="$out_dir" \
+  bash "$here/bench/ais_bench.sh" || echo "FAILED: bench/ais_bench.sh"
+
 # Plain PyTorch on the same GPU (the baselines the CUDA backend is compared with, measured again
 # here), when torch is there.
 if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then

@@ -7,6 +7,7 @@
 #include "cuda/chains.cuh"
 #include "cuda/check.cuh"
 #include "cuda/context.cuh"
+#include "cuda/launch.cuh"
 #include "cuda/operations.cuh"
 #include "host/common/chains.hpp"
 
@@ -20,12 +21,6 @@ using detail::RandomStream;
 using detail::uniform_from_bits;
 namespace units = detail::units;
 namespace chains = detail::chains;
-
-constexpr int kThreads = 256;
-
-unsigned ceil_div(std::size_t n, std::size_t d) {
-  return static_cast<unsigned>((n + d - 1) / d);
-}
 
 // ---- layers: interpolated fields, unit function, sampling ------------------------------------
 /// The first uniform index of a launch: `base` plus, in training, the step cursor's offset.
@@ -78,19 +73,6 @@ __global__ void chain_one_hot_kernel(const ChainArgs a, BetaOf beta_of, std::uin
 }
 
 // ---- free energies ---------------------------------------------------------------------------
-/// Σ over the block of one double per thread, fixed order; valid in thread 0.
-__device__ double block_sum(double value) {
-  __shared__ double warp_sums[kThreads / 32];
-  for (int delta = 16; delta > 0; delta /= 2) value += __shfl_down_sync(0xffffffffu, value, delta);
-  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = value;
-  __syncthreads();
-  double total = 0;
-  if (threadIdx.x == 0)
-    for (int w = 0; w < kThreads / 32; ++w) total += warp_sums[w];
-  __syncthreads();  // warp_sums may be reused by the next call
-  return total;
-}
-
 /// log Σ e^{value} over the block (−inf is the identity); valid in thread 0.
 __device__ double block_log_add_exp(double value) {
   __shared__ double warp_totals[kThreads / 32];

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "cuda/gibbs.cuh"
+#include "cuda/uniforms.cuh"
 #include "host/common/philox.hpp"
 #include "rbm/model.hpp"
 

@@ -36,7 +36,8 @@ __device__ inline double block_sum(double value) {
   double total = 0;
   if (threadIdx.x == 0)
     for (int w = 0; w < kThreads / 32; ++w) total += warp_sums[w];
-  return total;  // valid in thread 0
+  __syncthreads();  // warp_sums may be reused by the next call
+  return total;     // valid in thread 0
 }
 #endif
 

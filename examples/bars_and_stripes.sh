@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Bars-and-stripes 4×4, the canonical exactly solvable benchmark: exact log-likelihood per epoch
 # of CD-1, CD-10 and PCD-1 against the optimum log(1/30), and PCD's divergence at a large
-# learning rate with few chains (Fischer & Igel 2010) next to three cures: a decaying learning
-# rate, a smaller rate with more chains, and Adam with a small rate.
+# learning rate with few chains (Fischer & Igel 2010) next to four cures: a decaying learning
+# rate, a smaller rate with more chains, Adam with a small rate, and parallel tempering as the
+# negative phase (each chain a ladder of 5 levels, β from 0.5 to 1; Desjardins et al. 2010) at
+# the diverging run's own rate and chains.
 #   bash examples/bars_and_stripes.sh [--quick]
 # Writes into build/examples/bars_and_stripes: curves.png (all runs), curves_pcd.png, and per run
 # NAME.safetensors, NAME.metrics.jsonl, NAME.loglik.png. Without PLplot the pictures are skipped
@@ -19,6 +21,7 @@ runs=(
   "pcd1_decaying_lr|--pcd 1 --lr exp:0.1:0.001"
   "pcd1_more_chains|--pcd 1 --lr 0.02 --chains 100"
   "pcd1_adam|--pcd 1 --optimizer adam --lr 0.003"
+  "pcd1_tempering|--pcd 1 --pt 5 --pt-min-beta 0.5 --lr 0.1"
 )
 for run in "${runs[@]}"; do
   name="${run%%|*}"
@@ -38,5 +41,7 @@ done
   --series "lr 0.1, 10 chains=$out/pcd1.metrics.jsonl" \
   --series "lr 0.1 -> 0.001 (exp)=$out/pcd1_decaying_lr.metrics.jsonl" \
   --series "lr 0.02, 100 chains=$out/pcd1_more_chains.metrics.jsonl" \
-  --series "Adam, lr 0.003=$out/pcd1_adam.metrics.jsonl" --png "$out/curves_pcd.png"
+  --series "Adam, lr 0.003=$out/pcd1_adam.metrics.jsonl" \
+  --series "lr 0.1, 10 chains, tempering (5 levels)=$out/pcd1_tempering.metrics.jsonl" \
+  --png "$out/curves_pcd.png"
 echo "pictures and numbers in $out"

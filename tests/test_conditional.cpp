@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "rbm/rbm.hpp"
+#include "tests/support/backends.hpp"
 #include "tests/support/brute_force.hpp"
 #include "tests/support/chi_square.hpp"
 
@@ -16,6 +17,11 @@ namespace {
 
 constexpr double kMaxZ = 4.5;
 constexpr double kMaxBurnInDistance = 1e-6;
+
+class ClampedSampling : public OnEveryBackend {};
+RBM_ON_EVERY_BACKEND(ClampedSampling);
+class LabelPosteriors : public OnEveryBackend {};
+RBM_ON_EVERY_BACKEND(LabelPosteriors);
 
 /// The Gibbs chain with the units in `clamped` held: its kernel over the free units' states
 /// (free unit f is bit f of the index) is the full kernel summed over the clamped units'
@@ -61,7 +67,7 @@ ClampedChain clamped_chain(const Model& model,
   return chain;
 }
 
-TEST(ClampedSampling, MatchesTheExactConditionalAndKeepsClampedUnits) {
+TEST_P(ClampedSampling, MatchesTheExactConditionalAndKeepsClampedUnits) {
   const Model model = make_random_model(6, 4, 1.0, 31);
   const std::vector<int> clamped = {1, 4}, values = {1, 0};
   const ClampedChain exact = clamped_chain(model, clamped, values);
@@ -77,7 +83,7 @@ TEST(ClampedSampling, MatchesTheExactConditionalAndKeepsClampedUnits) {
     for (int i = 0; i < 6; ++i)  // clamped units at their values, free units varied
       options.init.values.push_back(i == 1 ? 1 : i == 4 ? 0 : (c >> i) & 1);
   options.clamped = {0, 1, 0, 0, 1, 0};
-  Engine engine(BackendKind::cpu);
+  Engine engine(backend());
   const Dataset samples = engine.sample(model, options);
   std::vector<std::size_t> counts(exact.stationary.size(), 0);
   for (std::size_t n = 0; n < samples.n_samples; ++n) {
@@ -92,7 +98,7 @@ TEST(ClampedSampling, MatchesTheExactConditionalAndKeepsClampedUnits) {
   EXPECT_LE(fit.statistic, fit.threshold) << fit.report;
 }
 
-TEST(ClampedSampling, EachChainKeepsItsOwnMask) {
+TEST_P(ClampedSampling, EachChainKeepsItsOwnMask) {
   // Inpainting: chain c clamps unit c only; the clamped unit keeps its starting value in every
   // kept sample while the others move.
   const Model model = make_random_model(5, 3, 1.0, 32);
@@ -106,7 +112,7 @@ TEST(ClampedSampling, EachChainKeepsItsOwnMask) {
   options.init.values.assign(25, 1);
   options.clamped.assign(25, 0);
   for (int c = 0; c < 5; ++c) options.clamped[c * 5 + c] = 1;
-  Engine engine(BackendKind::cpu);
+  Engine engine(backend());
   const Dataset samples = engine.sample(model, options);
   for (int c = 0; c < 5; ++c) {
     int changes = 0;
@@ -120,9 +126,9 @@ TEST(ClampedSampling, EachChainKeepsItsOwnMask) {
   }
 }
 
-TEST(ClampedSampling, RefusesMasksThatDoNotFit) {
+TEST_P(ClampedSampling, RefusesMasksThatDoNotFit) {
   const Model model = make_random_model(4, 3, 1.0, 33);
-  Engine engine(BackendKind::cpu);
+  Engine engine(backend());
   SampleOptions options;
   options.n_chains = 2;
   options.clamped = {1, 0, 0, 0};
@@ -170,14 +176,14 @@ std::vector<double> label_state_posterior(const Model& model, const std::vector<
   return log_p;
 }
 
-TEST(LabelUnits, PosteriorsAreTheSoftmaxOfTheCompletionsFreeEnergies) {
+TEST_P(LabelPosteriors, PosteriorsAreTheSoftmaxOfTheCompletionsFreeEnergies) {
   const Model model = make_random_model(4 + 3, 5, 1.5, 34);
   Dataset pixels;
   pixels.n_visible = 4;
   pixels.n_samples = 16;
   for (int s = 0; s < 16; ++s)
     for (int i = 0; i < 4; ++i) pixels.values.push_back((s >> i) & 1);
-  Engine engine(BackendKind::cpu);
+  Engine engine(backend());
   const std::vector<double> posteriors = engine.label_posteriors(model, pixels, {3, 5, 8});
   ASSERT_EQ(posteriors.size(), 16u * 3);
   for (int s = 0; s < 16; ++s) {
@@ -191,7 +197,7 @@ TEST(LabelUnits, PosteriorsAreTheSoftmaxOfTheCompletionsFreeEnergies) {
   EXPECT_THROW(engine.label_posteriors(model, pixels, {3, 5}), InvalidArgument);
 }
 
-TEST(LabelUnits, ClampedGibbsActivationsAreTheLabelUnitsConditionalMeans) {
+TEST_P(LabelPosteriors, ClampedGibbsActivationsAreTheLabelUnitsConditionalMeans) {
   // Pixels clamped, label units free (Bernoulli, so not necessarily one-hot): after burn-in each
   // chain's label units are an exact sample of p(y | x); their means over 8000 independent chains
   // per pixel row estimate E[y_k | x] with binomial errors.
@@ -214,7 +220,7 @@ TEST(LabelUnits, ClampedGibbsActivationsAreTheLabelUnitsConditionalMeans) {
   SampleOptions options;
   options.burn_in = kBurnIn;
   options.seed = 3;
-  Engine engine(BackendKind::cpu);
+  Engine engine(backend());
   const std::vector<double> activations =
       engine.label_activations(model, pixels, {0, 1, 2}, options);
   ASSERT_EQ(activations.size(), pixels.n_samples * 3);

@@ -9,7 +9,9 @@
 //    per-model random streams); GPU and CPU training follow the same trajectory until a unit
 //    flips, which the tests tolerate in a stated way.
 //  - The GPU sampler passes the χ² test against the exact p(v) of a tiny model, and draws the
-//    CPU sampler's samples from the same seed.
+//    CPU sampler's samples from the same seed; so do AIS, tempering and clamped sampling (their
+//    statistical tests against enumeration run on every backend: test_ais.cpp,
+//    test_tempering.cpp, test_conditional.cpp).
 //  - Errors: invalid input, out of device memory, diverging training.
 // Every test skips itself without a CUDA device (tests/support/device.hpp).
 #include <gtest/gtest.h>
@@ -390,10 +392,13 @@ struct NegativePhase {
   const char* name;
   bool persistent;
   PcdChains chains;
+  int tempering_levels = 0;
 };
-constexpr NegativePhase kNegativePhases[] = {{"CD", false, PcdChains::hidden},
-                                             {"PCD, hidden chains", true, PcdChains::hidden},
-                                             {"PCD, visible chains", true, PcdChains::visible}};
+constexpr NegativePhase kNegativePhases[] = {
+    {"CD", false, PcdChains::hidden},
+    {"PCD, hidden chains", true, PcdChains::hidden},
+    {"PCD, visible chains", true, PcdChains::visible},
+    {"PCD with 3 tempering levels", true, PcdChains::visible, 3}};
 
 /// GPU and CPU training of `hidden` units on `data` from `base`, CD and both PCDs, three seeds
 /// each: at least two runs of each must follow the CPU trajectory (see kTrajectoryTol).
@@ -406,6 +411,7 @@ void expect_cpu_trajectory(const Dataset& data, int hidden, const TrainConfig& b
       config.seed = seed;
       config.persistent = phase.persistent;
       config.pcd_chains = phase.chains;
+      config.tempering_replicas = phase.tempering_levels;
       const Model model = init_model(data, hidden, config);
       Engine cpu(BackendKind::cpu), gpu(BackendKind::cuda);
       std::vector<double> cpu_errors, gpu_errors;
@@ -445,6 +451,7 @@ TEST_F(CudaBackend, ManyModelsFollowTheirSingleRuns) {
       TrainConfig config = small_config(100 + m);
       config.persistent = phase.persistent;
       config.pcd_chains = phase.chains;
+      config.tempering_replicas = phase.tempering_levels;
       config.n_chains = phase.persistent ? 7 : 0;
       config.cd_steps = 2;
       config.learning_rate = 0.02f * (m + 1);
@@ -641,6 +648,64 @@ TEST_F(CudaBackend, SamplerDrawsTheCpuSamplesFromTheSameSeed) {
   const Dataset stuck = gpu.sample(modes, from_init);
   for (std::size_t n = 0; n < stuck.n_samples; ++n)
     for (int i = 0; i < 6; ++i) EXPECT_EQ(stuck.at(n, i), (n / 2) % 2 == 0 ? 1 : 0) << "row " << n;
+}
+
+// The chain sets behind AIS, tempering and clamped sampling draw the CPU's uniforms: runs from
+// one seed agree unless a unit flips or a swap decision flips (probabilities and free energies
+// differ by ~1e-6 between the backends: expected well under one flip per run here, and a flip
+// only separates the chains it happens in).
+TEST_F(CudaBackend, AisWeightsAreTheCpuWeightsFromTheSameSeed) {
+  const Model model = make_random_model(12, 6, 0.7, 8);
+  AisOptions options;
+  options.n_chains = 256;
+  options.n_betas = 100;
+  options.seed = 4;
+  Engine cpu(BackendKind::cpu), gpu(BackendKind::cuda);
+  const AisResult expected = cpu.ais_log_z(model, options);
+  const AisResult got = gpu.ais_log_z(model, options);
+  ASSERT_EQ(got.log_weights.size(), expected.log_weights.size());
+  EXPECT_NEAR(got.log_z_base, expected.log_z_base, 1e-9 * std::fabs(expected.log_z_base));
+  std::size_t equal = 0;
+  for (std::size_t c = 0; c < got.log_weights.size(); ++c)
+    equal += std::fabs(got.log_weights[c] - expected.log_weights[c]) <=
+             1e-4 * (1 + std::fabs(expected.log_weights[c]));
+  EXPECT_GE(equal, got.log_weights.size() * 95 / 100) << equal << " of " << got.log_weights.size();
+  EXPECT_NEAR(got.log_z, expected.log_z, 5 * expected.standard_error);
+}
+
+TEST_F(CudaBackend, TemperedAndClampedSamplesAreTheCpuSamplesFromTheSameSeed) {
+  const Model model = make_random_model(10, 6, 1.0, 6);
+  SampleOptions options;
+  options.n_chains = 128;
+  options.burn_in = 10;
+  options.samples_per_chain = 2;
+  options.seed = 21;
+  TemperingLadder ladder;
+  ladder.betas = {0.4, 0.7, 1.0};
+  Engine cpu(BackendKind::cpu), gpu(BackendKind::cuda);
+  auto count_equal_rows = [](const Dataset& a, const Dataset& b) {
+    std::size_t equal = 0;
+    for (std::size_t n = 0; n < a.n_samples; ++n)
+      equal +=
+          std::equal(a.values.begin() + n * a.n_visible, a.values.begin() + (n + 1) * a.n_visible,
+                     b.values.begin() + n * b.n_visible);
+    return equal;
+  };
+  const TemperingResult t_cpu = cpu.sample_tempered(model, options, ladder);
+  const TemperingResult t_gpu = gpu.sample_tempered(model, options, ladder);
+  ASSERT_EQ(t_gpu.samples.n_samples, t_cpu.samples.n_samples);
+  EXPECT_GE(count_equal_rows(t_gpu.samples, t_cpu.samples), t_cpu.samples.n_samples * 95 / 100);
+  ASSERT_EQ(t_gpu.swap_rates.size(), 2u);
+  // Clamped: every chain starts at ones with its first three units held.
+  options.init.n_visible = 10;
+  options.init.n_samples = options.n_chains;
+  options.init.values.assign(std::size_t(10) * options.n_chains, 1);
+  options.clamped = {1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+  const Dataset c_cpu = cpu.sample(model, options), c_gpu = gpu.sample(model, options);
+  ASSERT_EQ(c_gpu.n_samples, c_cpu.n_samples);
+  EXPECT_GE(count_equal_rows(c_gpu, c_cpu), c_cpu.n_samples * 95 / 100);
+  for (std::size_t n = 0; n < c_gpu.n_samples; ++n)
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(c_gpu.at(n, i), 1) << "row " << n;
 }
 
 // ---- errors ----------------------------------------------------------------------------------

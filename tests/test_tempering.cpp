@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "rbm/rbm.hpp"
+#include "tests/support/backends.hpp"
 #include "tests/support/brute_force.hpp"
 #include "tests/support/chi_square.hpp"
 #include "tests/support/same_model.hpp"
@@ -14,6 +15,11 @@ namespace rbm::test {
 namespace {
 
 constexpr double kMaxZ = 4.5;  // false-alarm rate 7e-6 per z-test
+
+class TemperingOnBackend : public OnEveryBackend {};
+RBM_ON_EVERY_BACKEND(TemperingOnBackend);
+class TemperingTrainingOnBackend : public OnEveryBackend {};
+RBM_ON_EVERY_BACKEND(TemperingTrainingOnBackend);
 
 /// The one-round contraction of the tempering chain: a round is a swap kernel S (which keeps
 /// the product of the levels' distributions) followed by independent Gibbs sweeps G_r of every
@@ -40,7 +46,7 @@ double round_contraction(const Model& model, const std::vector<double>& betas) {
 // A sharp model (one Gibbs sweep at β = 1 moves a state only a little: rows of the kernel
 // differ by up to 0.94 in total variation) and a hot level at β = 0.3: a wrong swap rule
 // would carry the hot level's states into the top level's samples.
-TEST(Tempering, TopLevelSamplesTheModel) {
+TEST_P(TemperingOnBackend, TopLevelSamplesTheModel) {
   const Model model = make_random_model(6, 4, 2.0, 42);
   TemperingLadder ladder;
   ladder.betas = {0.3, 1.0};
@@ -51,7 +57,7 @@ TEST(Tempering, TopLevelSamplesTheModel) {
   options.n_chains = 8000;
   options.burn_in = kBurnIn;
   options.seed = 9;
-  Engine engine(BackendKind::cpu);
+  Engine engine(backend());
   const TemperingResult result = engine.sample_tempered(model, options, ladder);
   ASSERT_EQ(result.samples.n_samples, 8000u);
   const GoodnessOfFit fit = chi_square_test(visible_distribution(model), histogram(result.samples),
@@ -77,7 +83,7 @@ TEST(Tempering, GeometricLadders) {
 // the previous state, so every swap attempt after the first round is an independent Bernoulli
 // trial with the exact acceptance rate E[min(1, p_a(y) p_b(x) / (p_a(x) p_b(y)))], x ~ p_a,
 // y ~ p_b. (Round 0's attempts, on the starting states, are bounded separately.)
-TEST(Tempering, SwapRatesAreTheExactAcceptanceRates) {
+TEST_P(TemperingOnBackend, SwapRatesAreTheExactAcceptanceRates) {
   Model model = Model::zeros(5, 2);
   model.visible_bias = {2.0f, -1.0f, 0.5f, 3.0f, -2.5f};
   TemperingLadder ladder;
@@ -86,7 +92,7 @@ TEST(Tempering, SwapRatesAreTheExactAcceptanceRates) {
   options.n_chains = 400;
   options.burn_in = 0;
   options.samples_per_chain = 1001;  // 1001 rounds: 501 attempts for pair 0, 500 for pair 1
-  Engine engine(BackendKind::cpu);
+  Engine engine(backend());
   const TemperingResult result = engine.sample_tempered(model, options, ladder);
   ASSERT_EQ(result.swap_rates.size(), 2u);
   for (int r = 0; r < 2; ++r) {
@@ -149,7 +155,7 @@ TEST(TemperingTraining, OneLevelLadderIsPlainPcd) {
   }
 }
 
-TEST(TemperingTraining, LaddersTrainAndAreValidated) {
+TEST_P(TemperingTrainingOnBackend, LaddersTrainAndAreValidated) {
   const Dataset data = make_bars_and_stripes(3);
   TrainConfig c;
   c.persistent = true;
@@ -159,7 +165,7 @@ TEST(TemperingTraining, LaddersTrainAndAreValidated) {
   c.batch_size = 5;
   c.epochs = 3;
   const Model start = init_model(data, 6, c);
-  Engine engine(BackendKind::cpu);
+  Engine engine(backend());
   const DataHandle handle = engine.upload(data);
   const Model trained = engine.train(start, c, handle);
   EXPECT_TRUE(same_bits(trained, engine.train(start, c, handle))) << "not reproducible";

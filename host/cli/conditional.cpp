@@ -203,7 +203,7 @@ int run_classify(const ClassifyCommand& o) {
       write_heatmap(path, s.confusion, static_cast<int>(classes.size()),
                     static_cast<int>(classes.size()), heatmap);
     } else if (!o.confusion.empty()) {
-      note("plots are not built (PLplot missing): no confusion picture");
+      note("plots are not built (PLplot missing): no confusion picture, wrote the numbers only");
     }
     print(o.common,
           {{"event", "classify"},
