@@ -107,7 +107,8 @@ TEST_P(Examples, RunQuicklyAndWriteWellFormedOutputs) {
     else
       EXPECT_FALSE(fs::exists(out / name)) << name << "\n" << run.output;
   }
-  if (!plots && !e.plots.empty()) EXPECT_NE(run.output.find("wrote the numbers only"), std::string::npos) << run.output;
+  if (!plots && !e.plots.empty())
+    EXPECT_NE(run.output.find("wrote the numbers only"), std::string::npos) << run.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(
