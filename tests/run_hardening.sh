@@ -23,9 +23,10 @@ run_sanitizers() (
   start=$(date +%s)
   build="${RBM_ASAN_BUILD_DIR:-$here/build-asan}"
   # Through the environment rather than -DCMAKE_CXX_FLAGS: CMake takes its initial flags from
-  # CXXFLAGS/LDFLAGS, so the example project that the find_package test configures and links
-  # against the sanitized librbm gets the same runtime.
+  # CXXFLAGS/CFLAGS/LDFLAGS, so the example projects that the find_package and C API tests
+  # configure and link against the sanitized librbm (the C program too) get the same runtime.
   export CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  export CFLAGS="$CXXFLAGS"
   export LDFLAGS="-fsanitize=address,undefined"
   export ASAN_OPTIONS="detect_leaks=1"
   # Third-party caches kept until exit (fontconfig under PLplot), listed with reasons there.

@@ -766,7 +766,7 @@ TEST_F(DataRealFiles, MnistTrain) {
   EXPECT_EQ(train.height, 28);
   EXPECT_EQ(train.width, 28);
   EXPECT_EQ(train.labels.size(), 60000u);
-  // The 7/8/9 subset used by seed 002: 6265 + 5851 + 5949 = 18065 training images.
+  // The 7/8/9 subset of the MNIST 7/8/9 study: 6265 + 5851 + 5949 = 18065 training images.
   EXPECT_EQ(rbm::select_labels(train, {7, 8, 9}).n_images, 18065u);
 }
 
@@ -786,12 +786,12 @@ TEST_F(DataRealFiles, Digits) {
   EXPECT_EQ(counts, (std::vector<int>{178, 182, 177, 183, 181, 182, 181, 179, 174, 180}));
   EXPECT_EQ(*std::max_element(digits.pixels.begin(), digits.pixels.end()), 1.0f);  // 16/16
 
-  // Seed 000's preprocessing: scale to [0,1], upsample 8×8 → 14×14, threshold 0.5.
-  const Dataset seed000 = rbm::load_dataset("csv:" + path + ":resize=14x14");
-  EXPECT_NO_THROW(seed000.validate());
-  EXPECT_EQ(seed000.n_samples, 1797u);
-  EXPECT_EQ(seed000.n_visible, 196);
-  EXPECT_EQ(seed000.image_height, 14);
+  // The 14×14 digits' preprocessing: scale to [0,1], upsample 8×8 → 14×14, threshold 0.5.
+  const Dataset digits14 = rbm::load_dataset("csv:" + path + ":resize=14x14");
+  EXPECT_NO_THROW(digits14.validate());
+  EXPECT_EQ(digits14.n_samples, 1797u);
+  EXPECT_EQ(digits14.n_visible, 196);
+  EXPECT_EQ(digits14.image_height, 14);
 }
 
 TEST_F(DataRealFiles, BinarizedMnist) {

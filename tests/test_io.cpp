@@ -1,7 +1,7 @@
 // tests/test_io.cpp — safetensors model files: round trips, multi-model files, atomic writes
 // (also from several threads at once), corrupt, truncated and hostile files (every failure an
 // IoError naming the file), F64/F16/BF16 tensors converted on load, and that Python's
-// safetensors package reads what we write.
+// safetensors package reads what we write; text files (save_text) are written atomically too.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -508,6 +508,26 @@ TEST_F(IoTest, ConcurrentSavesToOnePathLeaveOneCompleteModel) {
   EXPECT_EQ(matches, 1) << "the file is not exactly one of the saved models";
   for (const auto& entry : fs::directory_iterator(dir_))
     EXPECT_EQ(entry.path().filename(), "shared.safetensors") << "left behind: " << entry.path();
+}
+
+TEST_F(IoTest, SaveTextReplacesTheFileAtomicallyAndNamesFailures) {
+  rbm::save_text(path("t.csv"), "a,b\n1,2\n");
+  const std::string second(100000, 'x');  // larger than one stdio buffer
+  rbm::save_text(path("t.csv"), second, "table");
+  EXPECT_EQ(read_bytes(path("t.csv")), second);
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    ++files;
+    EXPECT_EQ(entry.path().filename(), "t.csv");
+  }
+  EXPECT_EQ(files, 1);
+  const std::string missing = path("no/such/dir/t.csv");
+  try {
+    rbm::save_text(missing, "x", "search table");
+    ADD_FAILURE() << "no IoError";
+  } catch (const rbm::IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -251,7 +251,7 @@ TEST(ScheduleValues, SwitchAtAnEpochOrAFractionOfTheRun) {
   EXPECT_EQ(at_epoch.at(4, 10), 0.5);
   EXPECT_EQ(at_epoch.at(5, 10), 0.9);
   EXPECT_EQ(at_epoch.at(9, 10), 0.9);
-  // seed 002's momentum 0.2 → 0.5 at 60% of the run: of 10 epochs, from epoch 6 on.
+  // a momentum switch 0.2 → 0.5 at 60% of the run: of 10 epochs, from epoch 6 on.
   const Schedule fraction = Schedule::switch_at(0.2, 0.5, 0.6);
   EXPECT_EQ(fraction.at(5, 10), 0.2);
   EXPECT_EQ(fraction.at(6, 10), 0.5);

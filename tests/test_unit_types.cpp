@@ -145,7 +145,8 @@ std::vector<Inputs> all_combinations() {
     }
   // Larger layers than the joint enumeration allows: log Z by enumerating the visible layer.
   out.push_back({UnitType::spin, UnitType::spin, 14, 24, 0.3, 100});
-  out.push_back({UnitType::bernoulli, UnitType::potts, 10, 55, 1.0, 101});  // seed 002's L55
+  out.push_back(
+      {UnitType::bernoulli, UnitType::potts, 10, 55, 1.0, 101});  // the MNIST 7/8/9 study's L = 55
   out.push_back({UnitType::spin, UnitType::potts_off, 12, 200, 0.5, 102});
   return out;
 }

@@ -26,7 +26,7 @@ struct BmRunConfig {
 };
 
 json to_json(const BmRunConfig& c) {
-  json j = cli::to_json(c.run);
+  json j = json::parse(rbm::to_json(c.run));
   j.erase("models");
   j[kGraphKey] = rbm::to_string(c.graph);
   j[kClampedSweepsKey] = c.bm.clamped_sweeps;
@@ -43,7 +43,7 @@ BmRunConfig resolve(const RunConfigOptions& options) {
       {kPersistentClampedKey, j.value(kPersistentClampedKey, json(defaults.persistent_clamped))}};
   if (j.contains(kGraphKey)) c.graph = parse_coupling_graph(j.at(kGraphKey).get<std::string>());
   for (const char* key : {kGraphKey, kClampedSweepsKey, kPersistentClampedKey}) j.erase(key);
-  c.run = run_config_from_json(j);
+  c.run = run_config_from_json(j.dump());
   if (c.run.models != 1) throw InvalidArgument("rbm bm trains one machine at a time (--models 1)");
   if (c.run.hidden < 0) throw InvalidArgument("--hidden must be >= 0 for a Boltzmann machine");
   c.bm = bm_train_config_from_json(bm_keys.dump());

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "rbm/rbm.hpp"
+#include "rbm/run_config.hpp"
 
 namespace rbm::cli {
 
@@ -37,20 +38,8 @@ void print(const CommonOptions& common, const json& record, const std::string& t
 void note(const std::string& text);
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/// What `rbm train` makes a model from: stored in each model's provenance, read back by
-/// `--config`, printed by `rbm info --config`. Keys: data, hidden, models, and every TrainConfig
-/// key (rbm::to_json). Unknown keys are an error naming the key.
-struct RunConfig {
-  std::string data;
-  int hidden = 0;
-  int models = 1;
-  /// One-hot label units after the pixels (with_label_units), one per class in the data.
-  bool labels_as_visible = false;
-  TrainConfig train;
-};
-json to_json(const RunConfig& config);
-/// Reads what to_json writes (keys missing keep their defaults). Throws InvalidArgument.
-RunConfig run_config_from_json(const json& j);
+/// A run configuration (rbm/run_config.hpp) as a JSON object, for output records.
+json as_json(const RunConfig& config);
 /// The run configuration a model file records (from its provenance), or throws IoError.
 RunConfig run_config_of(const Model& model, const std::string& path);
 

@@ -10,8 +10,6 @@
 #include <iostream>
 
 #include "host/cli/cli.hpp"
-#include "host/io/atomic_file.hpp"
-#include "host/json_fields.hpp"
 
 namespace rbm::cli {
 
@@ -54,39 +52,14 @@ std::string format(const char* fmt, ...) {
 }
 
 // ---- RunConfig -------------------------------------------------------------------------------
-json to_json(const RunConfig& config) {
-  json j = json::parse(rbm::to_json(config.train));
-  j["data"] = config.data;
-  j["hidden"] = config.hidden;
-  j["models"] = config.models;
-  j["labels_as_visible"] = config.labels_as_visible;
-  return j;
-}
-
-RunConfig run_config_from_json(const json& j) {
-  if (!j.is_object()) throw InvalidArgument("a run configuration must be a JSON object");
-  RunConfig config;
-  json train = j;
-  try {
-    if (j.contains("data")) config.data = j.at("data").get<std::string>();
-    if (j.contains("hidden"))
-      config.hidden = detail::json_integer<int>(j.at("hidden"), "run configuration", "hidden");
-    if (j.contains("models"))
-      config.models = detail::json_integer<int>(j.at("models"), "run configuration", "models");
-    if (j.contains("labels_as_visible"))
-      config.labels_as_visible = j.at("labels_as_visible").get<bool>();
-  } catch (const json::exception& e) {
-    throw InvalidArgument(std::string("run configuration: ") + e.what());
-  }
-  for (const char* key : {"data", "hidden", "models", "labels_as_visible"}) train.erase(key);
-  config.train = train_config_from_json(train.dump());
-  return config;
+json as_json(const RunConfig& config) {
+  return json::parse(to_json(config));
 }
 
 RunConfig run_config_of(const Model& model, const std::string& path) {
   try {
     const json provenance = json::parse(model.provenance);
-    if (provenance.contains("config")) return run_config_from_json(provenance.at("config"));
+    if (provenance.contains("config")) return run_config_from_json(provenance.at("config").dump());
   } catch (const std::exception& e) {
     throw IoError("'" + path + "': its provenance is not a run configuration: " + e.what());
   }
@@ -229,7 +202,7 @@ std::string stem_of(const std::string& path) {
 void write_numbers(const std::string& stem, const std::vector<json>& rows, bool csv) {
   std::string lines;
   for (const json& row : rows) lines += row.dump() + "\n";
-  detail::write_text_atomically(stem + ".jsonl", "numbers", lines);
+  save_text(stem + ".jsonl", lines, "numbers");
   if (!csv) return;
   std::vector<std::string> columns;
   for (const json& row : rows)
@@ -248,7 +221,7 @@ void write_numbers(const std::string& stem, const std::vector<json>& rows, bool 
     }
     text += "\n";
   }
-  detail::write_text_atomically(stem + ".csv", "numbers", text);
+  save_text(stem + ".csv", text, "numbers");
 }
 
 Model load_one_model(const std::string& path, int index) {

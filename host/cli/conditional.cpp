@@ -7,7 +7,6 @@
 #include <random>
 
 #include "host/cli/cli.hpp"
-#include "host/io/atomic_file.hpp"
 
 namespace rbm::cli {
 namespace {
@@ -275,7 +274,7 @@ int run_transform(const TransformCommand& o) {
       for (int j = 0; j < L; ++j) text += format(j ? ",%.9g" : "%.9g", features[n * L + j]);
       text += data.labels.empty() ? "\n" : format(",%d\n", data.labels[n]);
     }
-    detail::write_text_atomically(o.out, "features", text);
+    save_text(o.out, text, "features");
   } else {
     std::vector<Tensor> tensors = {{"features", {std::int64_t(N), L}, features}};
     if (!data.labels.empty())

@@ -7,7 +7,6 @@
 #include <set>
 
 #include "host/cli/cli.hpp"
-#include "host/io/atomic_file.hpp"
 
 namespace rbm::cli {
 namespace {
@@ -74,12 +73,12 @@ std::vector<DbnLayerRecipe> layer_recipes(const TrainCommand& o, std::vector<jso
     }
     j.erase(kInputKey);
     j.erase(kInitKey);
-    const RunConfig config = run_config_from_json(j);
+    const RunConfig config = run_config_from_json(j.dump());
     if (config.models != 1) throw InvalidArgument("a DBN layer is one model (--models 1)");
     recipe.n_hidden = config.hidden;
     recipe.config = config.train;
     validate(recipe.config);
-    json d = to_json(config);
+    json d = json::parse(rbm::to_json(config));
     d.erase("models");
     d.erase("data");
     d[kInputKey] = recipe.input.to_string();
@@ -242,7 +241,7 @@ int run_transform(const TransformCommand& o) {
       for (int j = 0; j < width; ++j) text += format(j ? ",%.9g" : "%.9g", features[n * width + j]);
       text += data.labels.empty() ? "\n" : format(",%d\n", data.labels[n]);
     }
-    detail::write_text_atomically(o.out, "features", text);
+    save_text(o.out, text, "features");
   } else {
     std::vector<Tensor> tensors = {{"features", {static_cast<std::int64_t>(N), width}, features}};
     if (!data.labels.empty())

@@ -141,7 +141,7 @@ struct InfoCommand {
 int run_info(const InfoCommand& o) {
   const auto models = load_models(o.model);
   if (o.config_only) {  // exactly what `rbm train --config` reads
-    std::cout << to_json(run_config_of(models.front(), o.model)).dump(2) << std::endl;
+    std::cout << as_json(run_config_of(models.front(), o.model)).dump(2) << std::endl;
     return 0;
   }
   for (std::size_t m = 0; m < models.size(); ++m) {

@@ -7,7 +7,6 @@
 #include <map>
 #include <random>
 
-#include "host/check.hpp"
 #include "host/cli/cli.hpp"
 
 namespace rbm::cli {
@@ -212,7 +211,7 @@ std::vector<double> parse_list(const std::string& text, const char* option) {
 int run_denoise(const DenoiseCommand& o) {
   const Model model = load_one_model(o.model, o.index);
   const Dataset clean = first_rows(load_dataset(o.data), o.count);
-  RBM_EXPECTS(o.steps >= 1, "--steps must be >= 1, got ", o.steps);
+  if (o.steps < 1) throw InvalidArgument(format("--steps must be >= 1, got %d", o.steps));
   Engine engine = make_engine(o.common);
   const int D = clean.n_visible, n = static_cast<int>(clean.n_samples);
   const int shown = std::min(o.show, n);
@@ -223,7 +222,8 @@ int run_denoise(const DenoiseCommand& o) {
   corrupted_series.label = "corrupted input";
   error_series.markers = corrupted_series.markers = true;
   for (double p : parse_list(o.flips, "--flip")) {
-    RBM_EXPECTS(p >= 0 && p <= 1, "--flip rates must be in [0, 1], got ", p);
+    if (!(p >= 0 && p <= 1))
+      throw InvalidArgument(format("--flip rates must be in [0, 1], got %g", p));
     Dataset corrupted = clean;
     std::mt19937_64 rng(o.seed);
     for (std::uint8_t& x : corrupted.values)
@@ -457,7 +457,8 @@ Runner add_sample(CLI::App& app) {
   cmd->add_option("--samples", s.samples_per_chain,
                   "samples per chain (> 1 draws each chain's trajectory as a row)")
       ->capture_default_str();
-  cmd->add_option("--beta", s.beta, "inverse temperature (20 = weights times 20, seed 002)")
+  cmd->add_option("--beta", s.beta,
+                  "inverse temperature (20 = every parameter times 20: sharper samples)")
       ->capture_default_str();
   cmd->add_option("--seed", s.seed, "random seed")->capture_default_str();
   cmd->add_option("--init", o->init, "dataset spec whose first rows start the chains");

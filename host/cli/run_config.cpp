@@ -24,7 +24,7 @@ CLI::Option* add_key(CLI::App* cmd,
 RunConfig RunConfigOptions::resolve() const {
   const json j = merged();
   try {
-    return run_config_from_json(j);
+    return run_config_from_json(j.dump());
   } catch (const InvalidArgument& e) {
     if (config_file.empty()) throw;
     throw InvalidArgument("config file '" + config_file + "': " + e.what());

@@ -1,6 +1,7 @@
-// host/cli/search.cpp — `rbm search`: random search over training configurations (seed 002's
-// Table I), scored by exact log-likelihood on held-out data, with the best few re-trained over
-// several seeds (mean ± std), written as a ranked table (text, JSON lines, CSV).
+// host/cli/search.cpp — `rbm search`: random search over training configurations (learning
+// rates, batch sizes, momenta, epochs, CD steps, optimizers), scored by exact log-likelihood on
+// held-out data, with the best few re-trained over several seeds (mean ± std), written as a ranked
+// table (text, JSON lines, CSV).
 //
 // Trials of one hidden size train in one Engine::train call (models that share unit types,
 // optimizer, CD and batch schedules and epochs run batched; the rest run group after group).
@@ -12,7 +13,6 @@
 #include <random>
 
 #include "host/cli/cli.hpp"
-#include "host/io/atomic_file.hpp"
 
 namespace rbm::cli {
 namespace {
@@ -240,7 +240,7 @@ int run(const SearchCommand& o) {
                 {"train_ll", scores[t].train_ll},
                 {"valid_ll", scores[t].valid_ll},
                 {"diverged", scores[t].diverged},
-                {"config", to_json(trials[t])}};
+                {"config", as_json(trials[t])}};
     if (static_cast<int>(rank) < top) {
       std::vector<double> lls;
       for (int s = 0; s < o.seeds; ++s) {
@@ -273,7 +273,7 @@ int run(const SearchCommand& o) {
   if (!o.jsonl.empty()) {
     std::string lines;
     for (const json& row : rows) lines += row.dump() + "\n";
-    detail::write_text_atomically(o.jsonl, "search table", lines);
+    save_text(o.jsonl, lines, "search table");
   }
   if (!o.csv.empty()) {
     std::string csv =
@@ -295,7 +295,7 @@ int run(const SearchCommand& o) {
              c["visible_type"].get<std::string>() + "," + c["hidden_type"].get<std::string>() +
              "," + (row["diverged"].get<bool>() ? "1" : "0") + "\n";
     }
-    detail::write_text_atomically(o.csv, "search table", csv);
+    save_text(o.csv, csv, "search table");
   }
   note(format("search done in %.1f s", seconds_since(start)));
   return 0;

@@ -1,12 +1,11 @@
 // host/cli/sweep.cpp — `rbm sweep`: one training configuration over several hidden sizes and
 // seeds (the seeds of one size train together, as one batch of models), scored by the
 // log-likelihood (exact where affordable, else AIS) on the training and test data: mean ± std
-// per size, as a table and a plot (seed 002's figure 4, carried past L = 8).
+// per size, as a table and a plot (log-likelihood against hidden units).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "host/check.hpp"
 #include "host/cli/cli.hpp"
 
 namespace rbm::cli {
@@ -70,7 +69,7 @@ int run(const SweepCommand& o) {
   const auto start = Clock::now();
   RunConfig config = o.run.resolve();
   if (config.data.empty()) throw InvalidArgument("no data: give --data SPEC or a config file");
-  RBM_EXPECTS(o.seeds >= 1, "--seeds must be >= 1, got ", o.seeds);
+  if (o.seeds < 1) throw InvalidArgument(format("--seeds must be >= 1, got %d", o.seeds));
   const std::vector<int> sizes = parse_sizes(o.sizes);
   const Dataset train = load_dataset(config.data);
   Engine engine = make_engine(o.common);

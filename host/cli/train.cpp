@@ -9,7 +9,6 @@
 #include <iostream>
 #include <numeric>
 
-#include "host/check.hpp"
 #include "host/cli/cli.hpp"
 
 namespace rbm::cli {
@@ -48,13 +47,8 @@ struct TrainingData {
 TrainingData training_data(const RunConfig& config, const std::string& spec) {
   TrainingData data;
   data.pixels = load_dataset(spec);
-  data.visible = data.pixels;
-  if (!config.labels_as_visible) return data;
-  RBM_EXPECTS(!data.pixels.labels.empty(), "--labels-as-visible: '", spec, "' has no labels");
-  data.classes.assign(data.pixels.labels.begin(), data.pixels.labels.end());
-  std::sort(data.classes.begin(), data.classes.end());
-  data.classes.erase(std::unique(data.classes.begin(), data.classes.end()), data.classes.end());
-  data.visible = with_label_units(data.pixels, data.classes);
+  data.classes = run_label_classes(config, data.pixels);
+  data.visible = data.classes.empty() ? data.pixels : with_label_units(data.pixels, data.classes);
   return data;
 }
 
@@ -62,20 +56,8 @@ void stamp_provenance(std::vector<Model>& models,
                       const RunConfig& config,
                       const TrainingData& data,
                       const Engine& engine) {
-  const auto [height, width] = image_shape(data.pixels);
-  for (std::size_t m = 0; m < models.size(); ++m) {
-    json provenance = {{"config", to_json(config)},
-                       {"model", m},
-                       {"seed", config.train.seed + m},
-                       {"data", config.data},
-                       {"image_height", height},
-                       {"image_width", width},
-                       {"backend", rbm::to_string(engine.kind())},
-                       {"device", engine.device_name()},
-                       {"rbm_version", version()}};
-    if (!data.classes.empty()) provenance["label_classes"] = data.classes;
-    models[m].provenance = provenance.dump();
-  }
+  for (std::size_t m = 0; m < models.size(); ++m)
+    models[m].provenance = run_provenance(config, m, data.pixels, engine);
 }
 
 std::string duration(double seconds) {
@@ -242,7 +224,7 @@ int run(TrainCommand& o) {
   RunConfig config;
   if (!o.resume.empty()) {
     resumed = load_checkpoint(o.resume);
-    config = run_config_from_json(json::parse(resumed.note.empty() ? "{}" : resumed.note));
+    config = run_config_from_json(resumed.note.empty() ? "{}" : resumed.note);
     resume_options(o.run, resumed, config);
   } else {
     config = o.run.resolve();
@@ -265,18 +247,14 @@ int run(TrainCommand& o) {
     valid = engine.upload(training.classes.empty() ? held_out
                                                    : with_label_units(held_out, training.classes));
   }
-  std::vector<Model> models;
-  std::vector<TrainConfig> configs;
-  for (int m = 0; m < config.models; ++m) {
-    TrainConfig c = config.train;
-    c.seed = config.train.seed + m;  // --models M: a seed sweep seed, seed+1, ...
-    configs.push_back(c);
-    if (o.resume.empty()) models.push_back(init_model(data, config.hidden, c));
-  }
+  // --models M: a seed sweep seed, seed+1, ...
+  const std::vector<TrainConfig> configs = model_configs(config);
+  const std::vector<Model> models =
+      o.resume.empty() ? init_models(data, config) : std::vector<Model>{};
   const int epochs = config.train.epochs;
   print(o.common,
         {{"event", "start"},
-         {"config", to_json(config)},
+         {"config", as_json(config)},
          {"n_samples", data.n_samples},
          {"n_visible", data.n_visible},
          {"backend", rbm::to_string(engine.kind())},
@@ -294,7 +272,7 @@ int run(TrainCommand& o) {
   options.checkpoint_every = o.checkpoint_every;
   options.on_checkpoint = [&](const TrainingCheckpoint& c) {
     TrainingCheckpoint stamped = c;
-    stamped.note = to_json(config).dump();
+    stamped.note = to_json(config);
     const Interrupts::Writing writing;
     save_checkpoint(checkpoint, stamped);
   };

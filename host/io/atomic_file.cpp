@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "host/check.hpp"
+#include "rbm/io.hpp"
 
 namespace rbm::detail {
 namespace {
@@ -90,3 +91,11 @@ void write_text_atomically(const std::string& path, const char* what, const std:
 }
 
 }  // namespace rbm::detail
+
+namespace rbm {
+
+void save_text(const std::string& path, const std::string& text, const std::string& what) {
+  detail::write_text_atomically(path, what.c_str(), text);
+}
+
+}  // namespace rbm

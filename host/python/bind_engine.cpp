@@ -85,18 +85,20 @@ std::vector<Model> run_training(const PythonTrainOptions& py, Train&& train) {
 
 std::vector<LogZResult> run_log_z(Engine& engine,
                                   const std::vector<Model>& models,
-                                  int max_log2_states,
+                                  std::optional<int> max_log2_states,
+                                  std::optional<double> max_seconds,
                                   const std::optional<ProgressFunction>& progress) {
   PythonCalls calls;
   LogZOptions options;
   options.max_log2_states = max_log2_states;
+  options.max_seconds = max_seconds;
   options.progress = progress_function(calls, progress);
   return run_cancellable(calls, [&] { return engine.log_z(models, options); });
 }
 
 double log_z_of(Engine& engine, const Model& model, std::optional<double> log_z) {
   if (log_z) return *log_z;
-  return run_log_z(engine, {model}, LogZOptions().max_log2_states, std::nullopt).front().log_z;
+  return run_log_z(engine, {model}, std::nullopt, std::nullopt, std::nullopt).front().log_z;
 }
 
 std::vector<double> free_energies(Engine& engine, const Model& model, nb::handle data) {
@@ -300,37 +302,39 @@ release the GIL; one Engine used from several threads runs their calls one after
           "run's bit for bit (same machine and thread count). Options as for train.")
       .def(
           "can_enumerate",
-          [](const Engine& e, const Model& model, int max_log2_states) {
+          [](const Engine& e, const Model& model, std::optional<int> max_log2_states,
+             std::optional<double> max_seconds) {
             LogZOptions options;
             options.max_log2_states = max_log2_states;
+            options.max_seconds = max_seconds;
             return e.can_enumerate(model, options);
           },
-          nb::arg("model"), nb::kw_only(),
-          nb::arg("max_log2_states") = LogZOptions().max_log2_states,
-          "Whether exact log Z of `model` is within the limit (log_z would not refuse it): a "
-          "one-hot hidden layer, or 2^min(D, L) ≤ 2^max_log2_states states.")
+          nb::arg("model"), nb::kw_only(), nb::arg("max_log2_states") = nb::none(),
+          nb::arg("max_seconds") = nb::none(),
+          "Whether exact log Z of `model` is within the limits (log_z would not refuse it): at "
+          "most 2^max_log2_states states and an estimated max_seconds. Neither given: the "
+          "library's default time budget; max_log2_states alone replaces it.")
       .def(
           "log_z",
-          [](Engine& e, const Model& model, int max_log2_states,
-             const std::optional<ProgressFunction>& progress) {
-            return run_log_z(e, {model}, max_log2_states, progress).front();
+          [](Engine& e, const Model& model, std::optional<int> max_log2_states,
+             std::optional<double> max_seconds, const std::optional<ProgressFunction>& progress) {
+            return run_log_z(e, {model}, max_log2_states, max_seconds, progress).front();
           },
-          nb::arg("model"), nb::kw_only(),
-          nb::arg("max_log2_states") = LogZOptions().max_log2_states,
-          nb::arg("progress") = nb::none(),
+          nb::arg("model"), nb::kw_only(), nb::arg("max_log2_states") = nb::none(),
+          nb::arg("max_seconds") = nb::none(), nb::arg("progress") = nb::none(),
           "Exact log Z, enumerating the smaller layer's 2^min(D, L) states in float64 (L states "
-          "for a Potts layer). More than 2^max_log2_states states raise InvalidArgument. "
+          "for a Potts layer). More than 2^max_log2_states states, or an estimated time over "
+          "max_seconds (default: the library's budget), raise InvalidArgument. "
           "progress(fraction) may return False to cancel (Cancelled); Ctrl-C raises "
           "KeyboardInterrupt.")
       .def(
           "log_z",
-          [](Engine& e, const std::vector<Model>& models, int max_log2_states,
-             const std::optional<ProgressFunction>& progress) {
-            return run_log_z(e, models, max_log2_states, progress);
+          [](Engine& e, const std::vector<Model>& models, std::optional<int> max_log2_states,
+             std::optional<double> max_seconds, const std::optional<ProgressFunction>& progress) {
+            return run_log_z(e, models, max_log2_states, max_seconds, progress);
           },
-          nb::arg("models"), nb::kw_only(),
-          nb::arg("max_log2_states") = LogZOptions().max_log2_states,
-          nb::arg("progress") = nb::none())
+          nb::arg("models"), nb::kw_only(), nb::arg("max_log2_states") = nb::none(),
+          nb::arg("max_seconds") = nb::none(), nb::arg("progress") = nb::none())
       .def(
           "free_energy",
           [](Engine& e, const Model& model, nb::handle data) {

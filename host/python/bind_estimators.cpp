@@ -205,13 +205,14 @@ void bind_estimators(nb::module_& m, nb::class_<Engine>& engine) {
       .def(
           "log_likelihood",
           [](Engine& e, const OneOrMoreModels& models, nb::handle data, const std::string& method,
-             int max_log2_states, int n_chains, int n_betas, nb::handle betas,
-             nb::handle base_visible_bias, std::uint64_t seed, int bracket_rows,
-             const std::optional<ProgressFunction>& progress) {
+             std::optional<int> max_log2_states, std::optional<double> max_seconds, int n_chains,
+             int n_betas, nb::handle betas, nb::handle base_visible_bias, std::uint64_t seed,
+             int bracket_rows, const std::optional<ProgressFunction>& progress) {
             PythonCalls calls;
             LikelihoodOptions options;
             options.method = parse_likelihood_method(method);
             options.exact.max_log2_states = max_log2_states;
+            options.exact.max_seconds = max_seconds;
             options.exact.progress = progress_function(calls, progress);
             options.ais = ais_options(n_chains, n_betas, betas, base_visible_bias, seed);
             options.ais.progress = options.exact.progress;
@@ -222,18 +223,20 @@ void bind_estimators(nb::module_& m, nb::class_<Engine>& engine) {
             });
           },
           nb::arg("models"), nb::arg("data"), nb::kw_only(), nb::arg("method") = "auto",
-          nb::arg("max_log2_states") = LogZOptions().max_log2_states,
+          nb::arg("max_log2_states") = nb::none(), nb::arg("max_seconds") = nb::none(),
           nb::arg("n_chains") = AisOptions().n_chains, nb::arg("n_betas") = AisOptions().n_betas,
           nb::arg("betas") = nb::none(), nb::arg("base_visible_bias") = nb::none(),
           nb::arg("seed") = 1, nb::arg("bracket_rows") = 0, nb::arg("progress") = nb::none(),
           nb::sig("def log_likelihood(self, models: Model | Sequence[Model], data: object, *, "
-                  "method: str = 'auto', max_log2_states: int = 34, n_chains: int = 100, "
+                  "method: str = 'auto', max_log2_states: int | None = None, "
+                  "max_seconds: float | None = None, n_chains: int = 100, "
                   "n_betas: int = 10000, betas: numpy.typing.ArrayLike | None = None, "
                   "base_visible_bias: numpy.typing.ArrayLike | None = None, seed: int = 1, "
                   "bracket_rows: int = 0, progress: Callable[[float], bool | None] | None = None) "
                   "-> LikelihoodEstimate | list[LikelihoodEstimate]"),
           "Mean log-likelihood of `data` with log Z exact (method='exact', or 'auto' when "
-          "2^min(D, L) ≤ 2^max_log2_states) or by AIS ('ais', or 'auto' beyond; the base model "
+          "within max_log2_states and max_seconds, as for log_z) or by AIS ('ais', or 'auto' "
+          "beyond; the base model "
           "defaults to the data's base rate). bracket_rows > 0 adds reverse AIS on that many rows "
           "for a lower bound. Per-sample exact values: Engine.log_probabilities.")
       .def(

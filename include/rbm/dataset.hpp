@@ -71,7 +71,7 @@ RBM_EXPORT Dataset binarize(const GrayImages& images, float threshold = 0.5f);
 /// Keeps the images whose label is in `keep` (requires labels).
 RBM_EXPORT GrayImages select_labels(const GrayImages& images, const std::vector<int>& keep);
 RBM_EXPORT Dataset select_labels(const Dataset& data, const std::vector<int>& keep);
-/// Bilinear resampling to height×width (e.g. digits 8×8 → 14×14 as in seed 000).
+/// Bilinear resampling to height×width (e.g. the scikit-learn digits 8×8 → 14×14).
 RBM_EXPORT GrayImages resize_bilinear(const GrayImages& images, int height, int width);
 /// The first `count` samples (or all if fewer).
 RBM_EXPORT Dataset head(const Dataset& data, std::size_t count);

@@ -44,4 +44,11 @@ RBM_EXPORT void save_tensors(const std::string& path,
                              const std::vector<Tensor>& tensors,
                              const std::map<std::string, std::string>& metadata = {});
 
+/// Writes `text` as the whole of file `path`, atomically as save_model does (for tables, JSON
+/// lines, CSV). Throws IoError naming `path` when it fails; `what` (e.g. "search table")
+/// describes the file in messages about writing it.
+RBM_EXPORT void save_text(const std::string& path,
+                          const std::string& text,
+                          const std::string& what = "text file");
+
 }  // namespace rbm

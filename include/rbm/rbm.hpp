@@ -10,5 +10,6 @@
 #include "rbm/logz.hpp"
 #include "rbm/model.hpp"
 #include "rbm/pictures.hpp"
+#include "rbm/run_config.hpp"
 #include "rbm/train.hpp"
 #include "rbm/version.hpp"

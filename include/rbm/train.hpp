@@ -28,7 +28,7 @@ class RBM_EXPORT Schedule {
   /// first · factor^⌊epoch / every⌋.
   static Schedule step(double first, double factor, int every);
   /// before, then after from epoch `at` on; 0 < at < 1 means that fraction of the run, rounded
-  /// up to a whole epoch: from epoch ⌈at·epochs⌉ on (seed 002's momentum 0.2 → 0.5 at 60% is
+  /// up to a whole epoch: from epoch ⌈at·epochs⌉ on (a momentum 0.2 → 0.5 at 60% is
   /// switch_at(0.2, 0.5, 0.6)).
   static Schedule switch_at(double before, double after, double at);
   /// "0.1", "linear:0.1:0.01", "exp:0.1:0.001", "step:0.1:0.5:10", "switch:0.5:0.9:5".
@@ -109,7 +109,7 @@ struct RBM_EXPORT TrainConfig {
   /// plain PCD with visible chains through the tempering code).
   int tempering_replicas = 0;
   float tempering_min_beta = 0.1f;
-  Schedule batch_size = 100;  ///< B (may grow per epoch: seed 002's N_ini → N_fin)
+  Schedule batch_size = 100;  ///< B (may grow per epoch, from N_ini to N_fin)
   int epochs = 10;
 
   Optimizer optimizer = Optimizer::momentum;
@@ -147,7 +147,8 @@ struct RBM_EXPORT TrainConfig {
 /// Throws InvalidArgument for a non-positive batch, epochs < 0, NaN rate, and so on.
 RBM_EXPORT void validate(const TrainConfig& config);
 RBM_EXPORT std::string to_json(const TrainConfig& config);
-/// Reads what to_json writes. Keys missing keep their defaults; unknown keys are an error that
+/// Reads what to_json writes. Keys missing keep their defaults, but for "pcd_chains": a recipe
+/// without it predates the option and reads as visible chains. Unknown keys are an error that
 /// names the key.
 RBM_EXPORT TrainConfig train_config_from_json(const std::string& json);
 

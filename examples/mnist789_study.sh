@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Seed 002: MNIST digits 7, 8, 9 (binarised at 0.5). Exact log-likelihood against the number of
-# hidden units L = 2 … 24, 5 seeds each (mean ± std, training and test data), where the seed's
-# authors stopped at L = 8 (−147 ± 1); a one-hot (Potts) hidden layer of 55 units and spin units
-# as the seed compared them; generated digits at β = 1 and β = 20 ("weights multiplied by 20");
-# the hidden-state statistics per digit of an L = 5 model (the seed's figure 6).
-#   bash examples/seed002_mnist789.sh [--quick]
-# Reads RBM_DATA_DIR/mnist; writes into build/examples/seed002.
+# MNIST 7/8/9 study: digits 7, 8, 9 (binarised at 0.5). Exact log-likelihood against the number of
+# hidden units L = 2 … 24, 5 seeds each (mean ± std, training and test data), where the original
+# Python study stopped at L = 8 (−147 ± 1); a one-hot (Potts) hidden layer of 55 units and spin
+# units as that study compared them; generated digits at β = 1 and β = 20 ("weights multiplied by 20");
+# the hidden-state statistics per digit of an L = 5 model (the hidden units as a code for the digit).
+#   bash examples/mnist789_study.sh [--quick]
+# Reads RBM_DATA_DIR/mnist; writes into build/examples/mnist789_study.
 source "$(dirname "${BASH_SOURCE[0]}")/example_common.sh"
-out="$(example_output seed002)"
+out="$(example_output mnist789_study)"
 mnist="$data_dir/mnist"
 require_data "$mnist/train-images-idx3-ubyte.gz"
 train="mnist:$mnist:train:7,8,9" test="mnist:$mnist:test:7,8,9"
@@ -22,7 +22,7 @@ common=(--optimizer rmsprop --momentum 0 --lr 0.005 --batch 100 --cd 1 --seed 1 
 "$RBM" sweep --data "$train" --test "$test" --sizes "$sizes" --seeds "$seeds" \
   --epochs "$epochs" "${common[@]}" --csv --png "$out/loglik_vs_hidden.png"
 
-# The seed's three kinds of hidden layer at comparable budgets.
+# Three kinds of hidden layer at comparable budgets: Bernoulli, one-hot (Potts), spin.
 "$RBM" train --data "$train" --hidden 8 --epochs "$epochs" "${common[@]}" --quiet \
   --out "$out/l8.safetensors" >/dev/null
 "$RBM" train --data "$train" --hidden 55 --hidden-type potts --epochs "$potts_epochs" \
@@ -47,7 +47,7 @@ for model in l8 l55_potts; do
   done
 done
 
-# Hidden units and joint hidden states per digit, L = 5 (the seed's figure 6).
+# Hidden units and joint hidden states per digit, L = 5 (the hidden units as a code for the digit).
 "$RBM" train --data "$train" --hidden 5 --epochs "$epochs" "${common[@]}" --quiet \
   --out "$out/l5.safetensors" >/dev/null
 "$RBM" hidden-stats --model "$out/l5.safetensors" --data "$train" --top 8 \

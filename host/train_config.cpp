@@ -1,4 +1,4 @@
-// host/train.cpp — TrainConfig checks and JSON, schedules, and model initialisation from data
+// host/train_config.cpp — TrainConfig checks and JSON, schedules, and model initialisation from data
 // (Hinton, "A Practical Guide to Training Restricted Boltzmann Machines", UTML TR 2010-003, §8).
 #include "rbm/train.hpp"
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Seed 000: a 196×50 RBM on the scikit-learn digits (8×8 → 14×14 by bilinear interpolation,
+# 14×14 digits: a 196×50 RBM on the scikit-learn digits (8×8 → 14×14 by bilinear interpolation,
 # binarised at 0.5), CD-1: training and test reconstruction error per epoch, reconstructions of
 # test digits, the 50 filters, denoising at flip rates 0.1 / 0.3 / 0.5 with 5 Gibbs steps, and
 # samples after burn-in.
-#   bash examples/seed000_digits.sh [--quick]
-# Reads RBM_DATA_DIR/digits/digits.csv.gz; writes into build/examples/seed000.
+#   bash examples/digits_14x14.sh [--quick]
+# Reads RBM_DATA_DIR/digits/digits.csv.gz; writes into build/examples/digits_14x14.
 source "$(dirname "${BASH_SOURCE[0]}")/example_common.sh"
-out="$(example_output seed000)"
+out="$(example_output digits_14x14)"
 digits="$data_dir/digits/digits.csv.gz"
 require_data "$digits"
 spec="csv:$digits:resize=14x14:threshold=0.5"

@@ -1,0 +1,18 @@
+# Fails when a source file under DIR includes a project header other than the public ones
+# (rbm/...) and those of DIR itself: the `rbm` command is written on the public API alone.
+file(GLOB sources "${SOURCE_DIR}/${DIR}/*.cpp" "${SOURCE_DIR}/${DIR}/*.hpp")
+set(found "")
+foreach(source IN LISTS sources)
+  file(STRINGS "${source}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+  foreach(line IN LISTS includes)
+    if(NOT line MATCHES "\"(rbm/|${DIR}/)")
+      file(RELATIVE_PATH name "${SOURCE_DIR}" "${source}")
+      string(APPEND found "\n  ${name}: ${line}")
+    endif()
+  endforeach()
+endforeach()
+if(NOT found STREQUAL "")
+  message(FATAL_ERROR "${DIR} must use the public headers (include/rbm/) alone; found:${found}")
+endif()
+list(LENGTH sources n)
+message(STATUS "${DIR}: ${n} files, public headers only")
