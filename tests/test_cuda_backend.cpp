@@ -611,6 +611,16 @@ TEST_F(CudaBackend, SamplerMatchesTheExactDistribution) {
   }
 }
 
+/// How many rows of two datasets of one shape are equal.
+std::size_t count_equal_rows(const Dataset& a, const Dataset& b) {
+  std::size_t equal = 0;
+  for (std::size_t n = 0; n < a.n_samples; ++n)
+    equal +=
+        std::equal(a.values.begin() + n * a.n_visible, a.values.begin() + (n + 1) * a.n_visible,
+                   b.values.begin() + n * b.n_visible);
+  return equal;
+}
+
 TEST_F(CudaBackend, SamplerDrawsTheCpuSamplesFromTheSameSeed) {
   // Same uniforms, probabilities equal to ~1e-7: chains agree unless a unit flips (expected
   // ~1e-2 flips in this run). A wrong uniform layout would agree on ~2^-16 of the rows.
@@ -625,10 +635,7 @@ TEST_F(CudaBackend, SamplerDrawsTheCpuSamplesFromTheSameSeed) {
   const Dataset expected = cpu.sample(model, options);
   const Dataset got = gpu.sample(model, options);
   ASSERT_EQ(got.n_samples, expected.n_samples);
-  std::size_t equal_rows = 0;
-  for (std::size_t n = 0; n < got.n_samples; ++n)
-    equal_rows += std::equal(got.values.begin() + n * 16, got.values.begin() + (n + 1) * 16,
-                             expected.values.begin() + n * 16);
+  const std::size_t equal_rows = count_equal_rows(got, expected);
   EXPECT_GE(equal_rows, got.n_samples * 95 / 100) << equal_rows << " of " << got.n_samples;
   // Given starts are used (the two-mode model of tests/test_sampler.cpp: no chain can move).
   Model modes = Model::zeros(6, 1);
@@ -683,14 +690,6 @@ TEST_F(CudaBackend, TemperedAndClampedSamplesAreTheCpuSamplesFromTheSameSeed) {
   TemperingLadder ladder;
   ladder.betas = {0.4, 0.7, 1.0};
   Engine cpu(BackendKind::cpu), gpu(BackendKind::cuda);
-  auto count_equal_rows = [](const Dataset& a, const Dataset& b) {
-    std::size_t equal = 0;
-    for (std::size_t n = 0; n < a.n_samples; ++n)
-      equal +=
-          std::equal(a.values.begin() + n * a.n_visible, a.values.begin() + (n + 1) * a.n_visible,
-                     b.values.begin() + n * b.n_visible);
-    return equal;
-  };
   const TemperingResult t_cpu = cpu.sample_tempered(model, options, ladder);
   const TemperingResult t_gpu = gpu.sample_tempered(model, options, ladder);
   ASSERT_EQ(t_gpu.samples.n_samples, t_cpu.samples.n_samples);

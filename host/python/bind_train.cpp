@@ -174,6 +174,12 @@ string or a Schedule.)");
       .plain("persistent", &TrainConfig::persistent, "bool",
              "PCD: chains persist across mini-batches (False).")
       .plain("n_chains", &TrainConfig::n_chains, "int", "PCD chains; 0: the largest batch (0).")
+      .named("pcd_chains", &TrainConfig::pcd_chains, &to_string, &parse_pcd_chains,
+             "What PCD's chains carry between steps: 'hidden' (default) or 'visible'.")
+      .plain("tempering_replicas", &TrainConfig::tempering_replicas, "int",
+             "Parallel tempering as PCD's negative phase: levels per chain (0: plain PCD).")
+      .plain("tempering_min_beta", &TrainConfig::tempering_min_beta, "float",
+             "Parallel tempering: the hottest level's inverse temperature (0.1).")
       .schedule("batch_size", &TrainConfig::batch_size, "B, mini-batch size (100).")
       .plain("epochs", &TrainConfig::epochs, "int", "Passes over the data (10).")
       .named("optimizer", &TrainConfig::optimizer, &to_string, &parse_optimizer,
@@ -205,7 +211,9 @@ string or a Schedule.)");
              "W ~ N(0, std²) at init (0.01).")
       .plain("init_visible_bias_from_data", &TrainConfig::init_visible_bias_from_data, "bool",
              "b from the data's pixel means at init (True).")
-      .plain("use_tf32", &TrainConfig::use_tf32, "bool", "CUDA: TF32 tensor-core GEMMs (False).")
+      .named("math", &TrainConfig::math, &to_string, &parse_gemm_math,
+             "CUDA GEMM arithmetic: 'fp32' (default), 'tf32' or 'bf16' (float32 accumulation, "
+             "float32 master weights and updates).")
       .plain("max_abs_parameter", &TrainConfig::max_abs_parameter, "float",
              "Training stops with Diverged beyond this |θ| (1e4).");
   cls.def(

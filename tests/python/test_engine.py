@@ -214,16 +214,31 @@ def test_one_config_for_several_models(engine, bas4):
 
 
 def test_checkpoint_states_hand_out_copies(engine, bas4):
-    config = rbm.TrainConfig(persistent=True, n_chains=4, batch_size=10, epochs=1)
-    checkpoints = []
-    engine.train(rbm.init_model(bas4, 3, config), config, bas4, checkpoint_every=1,
-                 on_checkpoint=checkpoints.append)
-    state = checkpoints[0].states[0]
-    assert state.chains.shape == (4 * 16,) and state.steps == 3
-    assert state.optimizer.size == 16 * 3 + 16 + 3  # momentum: one slot of W, b, c
+    # The chains carry hidden states by default (4 chains × 3 units), visible ones on request.
+    for pcd_chains, width in (("hidden", 3), ("visible", 16)):
+        config = rbm.TrainConfig(persistent=True, n_chains=4, batch_size=10, epochs=1,
+                                 pcd_chains=pcd_chains)
+        checkpoints = []
+        engine.train(rbm.init_model(bas4, 3, config), config, bas4, checkpoint_every=1,
+                     on_checkpoint=checkpoints.append)
+        state = checkpoints[0].states[0]
+        assert state.chains.shape == (4 * width,) and state.steps == 3
+        assert state.optimizer.size == 16 * 3 + 16 + 3  # momentum: one slot of W, b, c
 
 
 def test_can_enumerate_follows_the_limit(engine):
     assert engine.can_enumerate(rbm.Model.zeros(784, 20), max_log2_states=20)
     assert not engine.can_enumerate(rbm.Model.zeros(784, 21), max_log2_states=20)
     assert engine.can_enumerate(rbm.Model.zeros(784, 500, hidden_type="potts"), max_log2_states=1)
+
+
+def test_exact_log_z_follows_the_time_budget(engine):
+    # Without limits the library's time budget decides: 2^40 states at D = 784 is beyond it,
+    # 2^12 well within; max_seconds tightens it, max_log2_states alone replaces it.
+    assert not engine.can_enumerate(rbm.Model.zeros(784, 40))
+    assert engine.can_enumerate(rbm.Model.zeros(784, 12))
+    assert not engine.can_enumerate(rbm.Model.zeros(784, 20), max_seconds=1e-9)
+    assert engine.can_enumerate(rbm.Model.zeros(784, 40), max_log2_states=40)
+    with pytest.raises(rbm.InvalidArgument, match="max_seconds|seconds"):
+        engine.log_z(rbm.Model.zeros(784, 20), max_seconds=1e-9)
+    assert engine.log_z(rbm.Model.zeros(9, 3), max_seconds=60).log_z == pytest.approx(12 * np.log(2))
