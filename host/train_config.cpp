@@ -467,13 +467,10 @@ Model init_model(const Dataset& data, int n_hidden, const TrainConfig& config) {
   model.visible_type = config.visible_type;
   model.hidden_type = config.hidden_type;
   // W ~ N(0, std²) by Box–Muller on Philox uniforms: reproducible from the seed alone.
-  for (std::size_t k = 0; k < model.weights.size(); ++k) {
-    const float u1 = detail::random_uniform(config.seed, detail::RandomStream::init, 0, 2 * k);
-    const float u2 = detail::random_uniform(config.seed, detail::RandomStream::init, 0, 2 * k + 1);
-    const double normal = std::sqrt(-2.0 * std::log(static_cast<double>(u1))) *
-                          std::cos(2.0 * M_PI * static_cast<double>(u2));
-    model.weights[k] = static_cast<float>(config.init_weight_std * normal);
-  }
+  for (std::size_t k = 0; k < model.weights.size(); ++k)
+    model.weights[k] =
+        static_cast<float>(config.init_weight_std *
+                           detail::random_normal(config.seed, detail::RandomStream::init, 0, k));
   // b makes the model's pixel marginals the data's (Hinton's guide).
   if (config.init_visible_bias_from_data && data.n_samples > 0)
     model.visible_bias = base_rate_bias(data, config.visible_type);

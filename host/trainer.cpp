@@ -77,23 +77,6 @@ struct Group {
   bool ran = false;  ///< ran in the current epoch
 };
 
-StepHyper hyper_at(const TrainConfig& c, int epoch) {
-  StepHyper h;
-  h.learning_rate = static_cast<float>(c.learning_rate.at(epoch, c.epochs));
-  h.momentum = static_cast<float>(c.momentum.at(epoch, c.epochs));
-  h.weight_decay = c.weight_decay;
-  h.l1_weight_decay = c.l1_weight_decay;
-  h.sparsity_target = c.sparsity_target;
-  h.sparsity_cost = c.sparsity_cost;
-  h.sparsity_decay = c.sparsity_decay;
-  h.centering_rate = c.centering_rate;
-  h.rmsprop_alpha = c.rmsprop_alpha;
-  h.adam_beta1 = c.adam_beta1;
-  h.adam_beta2 = c.adam_beta2;
-  h.epsilon = c.epsilon;
-  return h;
-}
-
 /// Runs a training from a checkpoint: owns the groups and their backend states.
 class Run {
  public:
@@ -305,6 +288,23 @@ float hidden_offset_start(UnitType type, int n_hidden) {
 
 }  // namespace
 
+StepHyper hyper_at(const TrainConfig& c, int epoch) {
+  StepHyper h;
+  h.learning_rate = static_cast<float>(c.learning_rate.at(epoch, c.epochs));
+  h.momentum = static_cast<float>(c.momentum.at(epoch, c.epochs));
+  h.weight_decay = c.weight_decay;
+  h.l1_weight_decay = c.l1_weight_decay;
+  h.sparsity_target = c.sparsity_target;
+  h.sparsity_cost = c.sparsity_cost;
+  h.sparsity_decay = c.sparsity_decay;
+  h.centering_rate = c.centering_rate;
+  h.rmsprop_alpha = c.rmsprop_alpha;
+  h.adam_beta1 = c.adam_beta1;
+  h.adam_beta2 = c.adam_beta2;
+  h.epsilon = c.epsilon;
+  return h;
+}
+
 int tempering_levels(const TrainConfig& config) {
   return std::max(1, config.tempering_replicas);
 }
@@ -404,6 +404,19 @@ std::vector<Model> run_training(Backend& backend,
                                 const TrainingCheckpoint& start,
                                 const TrainOptions& options) {
   return Run(backend, data, start, options).run();
+}
+
+/// The epoch's row order: n sorted by (Philox key, n) — identical on every backend.
+std::vector<std::uint32_t> epoch_permutation(std::uint64_t seed, int epoch, std::size_t n) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> keyed(n);
+  for (std::size_t i = 0; i < n; ++i)
+    keyed[i] = {
+        random_block(seed, RandomStream::shuffle, static_cast<std::uint32_t>(epoch), i).v[0],
+        static_cast<std::uint32_t>(i)};
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::uint32_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
+  return order;
 }
 
 }  // namespace rbm::detail

@@ -19,6 +19,13 @@ std::size_t chain_width(const Model& model, const TrainConfig& config);
 /// state).
 std::vector<float> initial_chains(const Model& model, const TrainConfig& config);
 
+/// The config's hyper-parameters with its schedules evaluated at `epoch` (0-based).
+StepHyper hyper_at(const TrainConfig& config, int epoch);
+
+/// The epoch's row order of the training contract: n sorted by (Philox key, n), identical on
+/// every backend (and for every trainer that shuffles, such as the Boltzmann machine's).
+std::vector<std::uint32_t> epoch_permutation(std::uint64_t seed, int epoch, std::size_t n);
+
 /// The state of a fresh run (epochs_done = 0) of `models` with `configs` (one per model),
 /// as the training contract's "initial state" defines it.
 TrainingCheckpoint initial_checkpoint(const std::vector<Model>& models,

@@ -12,33 +12,14 @@
 #include <sstream>
 
 #include "rbm/rbm.hpp"
+#include "tests/support/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace {
 
-struct CliRun {
-  int status = 0;
-  std::string output;  // stdout and stderr together
-};
-
-CliRun run_cli(const std::string& args) {
-  CliRun run;
-  const std::string command = std::string(RBM_CLI_PATH) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), buffer.size(), pipe.get())) run.output += buffer.data();
-  run.status = pclose(pipe.release());
-  return run;
-}
-
-/// The last line of `text` that parses as a JSON object.
-nlohmann::json last_json(const std::string& text) {
-  std::istringstream lines(text);
-  nlohmann::json last;
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty() && line.front() == '{') last = nlohmann::json::parse(line);
-  return last;
-}
+using rbm::test::CliRun;
+using rbm::test::last_json;
+using rbm::test::run_cli;
 
 class CliTest : public ::testing::Test {
  protected:

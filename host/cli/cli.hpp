@@ -50,6 +50,9 @@ struct RunConfigOptions {
   std::string config_file;
   json overrides = json::object();
   RunConfig resolve() const;
+  /// The config file's keys with the command line's over them, unchecked (for commands that
+  /// add keys of their own).
+  json merged() const;
 };
 void add_run_config_options(CLI::App* command, RunConfigOptions& options);
 
@@ -143,5 +146,7 @@ Runner add_plot(CLI::App& app);
 Runner add_inpaint(CLI::App& app);
 Runner add_classify(CLI::App& app);
 Runner add_transform(CLI::App& app);
+Runner add_bm(CLI::App& app);
+Runner add_dbn(CLI::App& app);
 
 }  // namespace rbm::cli

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
                                        add_info(app),    add_sample(app),   add_reconstruct(app),
                                        add_denoise(app), add_filters(app),  add_hidden_stats(app),
                                        add_sweep(app),   add_search(app),   add_plot(app),
-                                       add_inpaint(app), add_classify(app), add_transform(app)};
+                                       add_inpaint(app), add_classify(app), add_transform(app),
+                                       add_bm(app),      add_dbn(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -22,6 +22,16 @@ CLI::Option* add_key(CLI::App* cmd,
 }  // namespace
 
 RunConfig RunConfigOptions::resolve() const {
+  const json j = merged();
+  try {
+    return run_config_from_json(j.dump());
+  } catch (const InvalidArgument& e) {
+    if (config_file.empty()) throw;
+    throw InvalidArgument("config file '" + config_file + "': " + e.what());
+  }
+}
+
+json RunConfigOptions::merged() const {
   json j = json::object();
   if (!config_file.empty()) {
     std::ifstream in(config_file);
@@ -39,12 +49,7 @@ RunConfig RunConfigOptions::resolve() const {
   // rbm::train_config_from_json); a recipe made on the command line takes today's default.
   if (config_file.empty() && !j.contains("pcd_chains"))
     j["pcd_chains"] = to_string(TrainConfig{}.pcd_chains);
-  try {
-    return run_config_from_json(j.dump());
-  } catch (const InvalidArgument& e) {
-    if (config_file.empty()) throw;
-    throw InvalidArgument("config file '" + config_file + "': " + e.what());
-  }
+  return j;
 }
 
 void add_run_config_options(CLI::App* cmd, RunConfigOptions& t) {

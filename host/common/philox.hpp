@@ -5,6 +5,8 @@
 // means both backends draw the *same* uniforms from (seed, stream, index), whatever the launch
 // geometry, so CPU and GPU runs of one seed can be compared sample for sample.
 #pragma once
+#include <math.h>
+
 #include <cstdint>
 
 #include "host/common/hd.hpp"
@@ -69,6 +71,18 @@ RBM_HD float random_uniform(std::uint64_t seed,
                             std::uint32_t substream,
                             std::uint64_t index) {
   return uniform_from_bits(random_block(seed, stream, substream, index >> 2).v[index & 3]);
+}
+
+/// Standard normal number `index` of stream (seed, stream, substream), in float64: Box–Muller
+/// on the uniforms 2·index and 2·index + 1, √(−2 log u1)·cos(2π u2).
+RBM_HD double random_normal(std::uint64_t seed,
+                            RandomStream stream,
+                            std::uint32_t substream,
+                            std::uint64_t index) {
+  constexpr double kTwoPi = 6.283185307179586;  // 2π rounded to double, as 2.0 * M_PI
+  const double u1 = random_uniform(seed, stream, substream, 2 * index);
+  const double u2 = random_uniform(seed, stream, substream, 2 * index + 1);
+  return sqrt(-2.0 * log(u1)) * cos(kTwoPi * u2);
 }
 
 }  // namespace rbm::detail

@@ -8,9 +8,12 @@
 
 namespace rbm::detail::cpu {
 
+// __restrict: without it GCC checks at run time whether the row and the bias overlap and takes
+// the scalar loop (scalar expf, rounded differently) when they lie close in memory, so results
+// would depend on where the buffers were allocated.
 RBM_HOT_CLONES
-void add_bias_sigmoid(float* p,
-                      const float* bias,
+void add_bias_sigmoid(float* __restrict p,
+                      const float* __restrict bias,
                       std::size_t row_begin,
                       std::size_t row_end,
                       int width,

@@ -10,6 +10,7 @@
 #include "host/common/units.hpp"
 #include "host/cpu/cpu_backend.hpp"
 #include "host/cpu/cpu_math.hpp"
+#include "host/trainer.hpp"
 
 namespace rbm::detail {
 namespace {
@@ -283,19 +284,6 @@ double train_step(CpuModel& cm,
   // Same sizes; ws.x and ws.h are rewritten by the next step.
   if (p.persistent) std::swap(cm.state.chains, p.hidden_chains ? ws.h : ws.x);
   return reconstruction;
-}
-
-/// The epoch's row order: n sorted by (Philox key, n) — identical on every backend.
-std::vector<std::uint32_t> epoch_permutation(std::uint64_t seed, int epoch, std::size_t n) {
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> keyed(n);
-  for (std::size_t i = 0; i < n; ++i)
-    keyed[i] = {
-        random_block(seed, RandomStream::shuffle, static_cast<std::uint32_t>(epoch), i).v[0],
-        static_cast<std::uint32_t>(i)};
-  std::sort(keyed.begin(), keyed.end());
-  std::vector<std::uint32_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
-  return order;
 }
 
 std::uint64_t count_unhealthy(const Model& m, float bound) {

@@ -1,7 +1,9 @@
 // rbm/rbm.hpp — umbrella header for the rbm library.
 #pragma once
+#include "rbm/boltzmann.hpp"
 #include "rbm/checkpoint.hpp"
 #include "rbm/dataset.hpp"
+#include "rbm/dbn.hpp"
 #include "rbm/engine.hpp"
 #include "rbm/error.hpp"
 #include "rbm/io.hpp"
