@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU measurements left open by the changes after the 2026-12-04 H200 run, in one short call
 # (about 6 minutes on an H200 with 16 cores, most of it the build):
-#  - the GPU tests, which now cover PCD with hidden and visible chains, bf16 training and log Z
-#    models sharing launches;
+#  - the GPU tests, which now cover PCD with hidden and visible chains, bf16 training, log Z
+#    models sharing launches and parts, and the chain sets (AIS, tempering, clamped sampling,
+#    label posteriors: the backend-parameterised suites' CUDA instances);
 #  - exact log Z's fixed cost per call at small L (goal: at most 0.2 ms) and M models per call;
 #  - PCD-1 with hidden chains against visible ones;
 #  - bf16 GEMMs against FP32 and TF32 (epoch time at L = 65536 and L = 500, B = 1000), and the
@@ -20,7 +21,7 @@ mkdir -p "$out_dir"
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DRBM_WITH_PLOTS=OFF ${RBM_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$(nproc)" --target rbm_tests rbm_cli bench_logz bench_train >/dev/null
-RBM_REQUIRE_GPU=1 "$build/tests/rbm_tests" --gtest_filter='Cuda*' >"$out_dir/gpu_tests.log" 2>&1 ||
+RBM_REQUIRE_GPU=1 "$build/tests/rbm_tests" --gtest_filter='Cuda*:*/cuda:*_cuda' >"$out_dir/gpu_tests.log" 2>&1 ||
   echo "GPU tests: FAILURES, see $out_dir/gpu_tests.log"
 tail -3 "$out_dir/gpu_tests.log"
 
@@ -46,4 +47,7 @@ for math in fp32 tf32 bf16; do
   "$rbm" eval --model "$out_dir/l20_$math.safetensors" --data "$test" --backend cuda --json |
     sed "s/^{/{\"math\":\"$math\",/" | tee -a "$results"
 done
+# AIS against exact on MNIST models, and AIS's cost at 784×500 (K = 10^4, C = 1000; goal ≤ 2 s).
+RBM="$rbm" RBM_BACKEND=cuda RBM_MNIST_DIR="$mnist" OUT="$out_dir" bash "$here/bench/ais_bench.sh" ||
+  echo "FAILED: bench/ais_bench.sh"
 echo "results: $results"
