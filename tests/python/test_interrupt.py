@@ -13,9 +13,14 @@ import pytest
 pytest.importorskip("sklearn")
 
 SCRIPT = textwrap.dedent("""
+    import signal
     import sys
     import numpy as np
     import rbm
+
+    # Python keeps SIGINT ignored when its parent ignored it (a job started in the background by
+    # a non-interactive shell, as some CI runners do); a user at a terminal has Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     X = np.random.default_rng(0).random((3000, 64)) < 0.3
     estimator = rbm.BernoulliRBM(n_components=64, n_iter=1000000, random_state=0, backend="cpu",
