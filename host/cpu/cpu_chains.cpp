@@ -37,17 +37,14 @@ double chain_free_energy(const ChainLevel& level,
                          const float* x,
                          const float* g) {
   const int D = static_cast<int>(level.visible.size()), L = static_cast<int>(level.hidden.size());
-  double energy = 0;
-  for (int i = 0; i < D; ++i) energy += chains::visible_term(level.visible[i], x[i]);
+  const double energy = visible_free_energy(level.visible.data(), x, D);
   if (units::is_one_hot(hidden_type)) {
     double total = chains::one_hot_start(hidden_type);
     for (int j = 0; j < L; ++j)
       total = log_add_exp(total, chains::field_at(level.beta, g[j], level.hidden[j]));
     return energy - total;
   }
-  for (int j = 0; j < L; ++j)
-    energy += chains::hidden_term(hidden_type, chains::field_at(level.beta, g[j], level.hidden[j]));
-  return energy;
+  return energy + hidden_free_energy(hidden_type, level.beta, g, level.hidden.data(), L);
 }
 
 void hidden_products(const ChainBlock& block, ChainWorkspace& ws) {

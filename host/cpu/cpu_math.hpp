@@ -33,6 +33,11 @@ void add_bias_sigmoid(float* p,
                       std::size_t row_end,
                       int width,
                       float scale);
+/// Σ_i chains::visible_term(bias[i], x[i]): the visible layer's share of F_β, in double.
+double visible_free_energy(const float* bias, const float* x, int n);
+/// Σ_j chains::hidden_term(type, field_at(β, g[j], bias[j])) over n elementwise (Bernoulli or
+/// spin) hidden units: their share of one chain's free energy F_β, summed in double.
+double hidden_free_energy(UnitType type, float beta, const float* g, const float* bias, int n);
 /// out[e] = (u[e] < p[e]) ? 1 : off for e in [begin, end).
 void sample_units(
     const float* p, const float* u, float off, float* out, std::size_t begin, std::size_t end);
