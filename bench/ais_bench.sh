@@ -35,7 +35,9 @@ epochs=5 sizes="16 20 24" runs="1000:100 10000:100 10000:1000"
 ((quick)) && epochs=1 sizes="12" runs="100:50"
 
 # Adds the run's context to a JSON line of rbm and appends it to the results.
-record() { jq -c --arg device "$device" --arg commit "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+# Data specs under the repository's parent are recorded as ../ paths (as the README writes them), so
+# that no machine's paths end up in the results.
+record() { sed "s#$here/\.\./#../#g" | jq -c --arg device "$device" --arg commit "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   --arg date "$(date -Is)" --argjson load "$(cut -d' ' -f1 /proc/loadavg)" ". + $1 + {device: \$device,
   commit: \$commit, date: \$date, load_average: \$load}" | tee -a "$results"; }
 
