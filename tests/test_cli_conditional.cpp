@@ -24,25 +24,23 @@ constexpr double kMaxZ = 4.5;
 class CliConditional : public ::testing::Test {
  protected:
   std::string path(const std::string& name) const { return (temp_.path() / name).string(); }
-  /// A bars-and-stripes 3×3 model with 8 hidden units (exact log Z affordable).
-  std::string bars_model() const {
-    const std::string out = path("bas.safetensors");
-    const CliRun r = run_cli(
-        "train --data bas:3 --hidden 8 --cd 5 --epochs 1000 --batch 7 --lr 0.05 --seed 3 "
-        "--backend cpu --quiet --out " +
-        out);
+  /// Trains a model with `rbm train ARGS` into NAME in the test's folder.
+  std::string trained(const std::string& name, const std::string& args) const {
+    const std::string out = path(name);
+    const CliRun r = run_cli("train " + args + " --backend cpu --quiet --out " + out);
     EXPECT_EQ(r.status, 0) << r.output;
     return out;
   }
+  /// A bars-and-stripes 3×3 model with 8 hidden units (exact log Z affordable).
+  std::string bars_model() const {
+    return trained("bas.safetensors",
+                   "--data bas:3 --hidden 8 --cd 5 --epochs 1000 --batch 7 --lr 0.05 --seed 3");
+  }
   /// A 14×14 glyph-digit model trained with its labels as visible units.
   std::string labelled_model() const {
-    const std::string out = path("glyphs.safetensors");
-    const CliRun r = run_cli(
-        "train --data glyphs:30 --labels-as-visible --hidden 32 --pcd 1 --epochs 200 --batch 20 "
-        "--lr 0.05 --seed 2 --backend cpu --quiet --out " +
-        out);
-    EXPECT_EQ(r.status, 0) << r.output;
-    return out;
+    return trained("glyphs.safetensors",
+                   "--data glyphs:30 --labels-as-visible --hidden 32 --pcd 1 --epochs 200 "
+                   "--batch 20 --lr 0.05 --seed 2");
   }
   TempDir temp_{"rbm_cli_conditional"};
 };
